@@ -1,0 +1,256 @@
+"""Who says what: the outlets an article cites, and the source each claim is attributed to.
+
+Evidence, strongest first:
+  source_line   "Source: X", "Källor: X och Y", "(Theo FT)" at the end of the body
+  according_to  "according to X", "secondo X", "enligt X", "według X", "theo X"
+  reported      a reporting verb with its speaker: "X said", "CNN rapporterar", "Holslag nói"
+  mention       a known outlet named in the body with no cue around it
+A claim with no cue of its own inherits the article's cited source ('source_line' when the article has
+a source line, else 'inherited'); a claim with none at all keeps a NULL source and the audit quarantines it.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+import polars as pl
+
+from flows.config import setting
+from flows.names import function_words, name_spans, resolve_outlet, tokens
+from flows.reference import find_cues, find_outlets
+
+CITATION_SCHEMA = {
+    "citation_id": pl.String,
+    "article_id": pl.String,
+    "name": pl.String,
+    "kind": pl.String,
+    "how": pl.String,
+    "surface": pl.String,
+    "sentence_id": pl.String,
+    "evidence_count": pl.Int32,
+}
+
+CLAIM_SCHEMA = {
+    "claim_id": pl.String,
+    "article_id": pl.String,
+    "sentence_id": pl.String,
+    "text": pl.String,
+    "language": pl.String,
+    "source_name": pl.String,
+    "source_kind": pl.String,
+    "attribution": pl.String,
+    "cue": pl.String,
+    "start_char": pl.Int32,
+    "end_char": pl.Int32,
+}
+
+STRENGTH = {"source_line": 3, "according_to": 2, "reported": 1, "mention": 0}
+CONTENT_KINDS = ("body", "headline", "subheading")
+_QUOTE_CHARS = "“”„«»‹›\"‘’‚"
+_QUOTED = re.compile(r"[“„«‹\"][^“”„«»‹›\"]{3,}[”“»›\"]")
+_CLAUSE_BREAK = re.compile(r"[,;:()\[\]“”„«»‹›\"–—]")
+_MAX_PHRASE_TOKENS = 6
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    kind: str          # outlet | agency | speaker | unknown
+    attribution: str   # quote | reported | according_to | source_line | inherited
+    cue: str
+
+
+# ---------------------------------------------------------------- source phrases
+
+
+def _strip_function_words(phrase: str, language: str) -> str:
+    fw = function_words(language)
+    words = phrase.split()
+    while words and words[0].casefold().strip("’'") in fw:
+        words.pop(0)
+    return " ".join(words).strip(" .,;:’'")
+
+
+def _as_source(phrase: str, language: str) -> tuple[str, str] | None:
+    """A phrase as (name, kind): an outlet when it names one, else the phrase itself as a speaker."""
+    for hit in find_outlets(phrase):
+        return hit.name, hit.kind
+    for span in name_spans(phrase, language):
+        if resolved := resolve_outlet(span.text):
+            return resolved
+    phrase = _strip_function_words(phrase, language)
+    if not phrase or not any(ch.isalpha() for ch in phrase):
+        return None
+    return phrase, "speaker"
+
+
+def _phrase_before(text: str, cue_start: int, language: str) -> str | None:
+    """The subject of a reporting verb: the clause before it, or an appositive subject ('X, title, said')."""
+    segment_start = 0
+    for m in re.finditer(r"[”»›\"]\s*[,.]?", text[:cue_start]):
+        segment_start = m.end()  # after a closing quote: “...”, Holslag said
+    segment = text[segment_start:cue_start]
+    names = name_spans(text, language, segment_start, cue_start)
+    lead = segment.lstrip()
+    if names and names[0].start == segment_start + len(segment) - len(lead) and text[names[0].end:names[0].end + 1] == ",":
+        return names[0].text  # appositive: "Jonathan Holslag, docente presso ..., ha confermato"
+    clause_start = segment_start
+    for m in _CLAUSE_BREAK.finditer(text, segment_start, cue_start):
+        clause_start = m.end()
+    clause = text[clause_start:cue_start]
+    comp = find_cues(clause, language, "complementizer")
+    if comp:
+        clause = clause[comp[-1][1]:]
+    toks = tokens(clause)
+    if 1 <= len(toks) <= _MAX_PHRASE_TOKENS:
+        return clause.strip()
+    near = [n for n in names if n.end <= cue_start and len(tokens(text, n.end, cue_start)) <= setting("claims", "speaker_window")]
+    return near[-1].text if near else None
+
+
+def _phrase_after(text: str, cue_end: int) -> str | None:
+    """The source after 'according to' / 'said': up to the next clause break, at most a few tokens."""
+    m = _CLAUSE_BREAK.search(text, cue_end)
+    stop = m.start() if m else len(text)
+    toks = tokens(text, cue_end, stop)[: _MAX_PHRASE_TOKENS + 2]
+    if not toks:
+        return None
+    return text[toks[0][0]:toks[-1][1]]
+
+
+def sentence_source(text: str, language: str) -> Source | None:
+    """The source a sentence names for itself, if any."""
+    quoted = bool(_QUOTED.search(text))
+    for start, end, cue in find_cues(text, language, "according_to"):
+        phrase = _phrase_before(text, start, language) if cue.position == "before" else _phrase_after(text, end)
+        if phrase and (src := _as_source(phrase, language)):
+            return Source(src[0], src[1], "according_to", text[start:end])
+    for start, end, cue in find_cues(text, language, "reporting_verb"):
+        after_quote = bool(re.search(r"[”»›\"]\s*[,.]?\s*$", text[:start]))
+        order = ("after", "before") if cue.position == "after" or (cue.position == "either" and after_quote) else ("before", "after")
+        if cue.position == "before":
+            order = ("before",)
+        for side in order:
+            phrase = _phrase_before(text, start, language) if side == "before" else _phrase_after(text, end)
+            if phrase and (src := _as_source(phrase, language)):
+                return Source(src[0], src[1], "quote" if quoted else "reported", text[start:end])
+    return None
+
+
+# ---------------------------------------------------------------- citations
+
+
+def _source_line_items(text: str, language: str) -> list[str]:
+    inner = text.strip()
+    if inner.startswith("(") and inner.endswith(")"):
+        inner = inner[1:-1]
+    hits = find_cues(inner, language, "source_label")
+    rest = inner[hits[0][1]:] if hits else inner
+    rest = rest.strip(" :")
+    seps = [re.escape(c.text) for _, _, c in find_cues(rest, language, "list_separator")]
+    pattern = r"\s*[,;/&|]\s*" + "".join(rf"|\s+{s}\s+" for s in set(seps))
+    return [item.strip(" .()[]") for item in re.split(pattern, rest) if item.strip(" .()[]")]
+
+
+def _article_citations(article_id: str, language: str, sents: list[dict]) -> list[dict]:
+    found: dict[str, dict] = {}
+
+    def add(name, kind, how, surface, sid):
+        row = found.get(name)
+        if row is None:
+            digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:8]
+            found[name] = {"citation_id": f"{article_id}-{digest}", "article_id": article_id, "name": name, "kind": kind, "how": how,
+                           "surface": surface, "sentence_id": sid, "evidence_count": 1}
+            return
+        row["evidence_count"] += 1
+        if STRENGTH[how] > STRENGTH[row["how"]]:
+            row["how"] = how
+
+    for s in sents:
+        text, sid = s["text"], s["sentence_id"]
+        if s["kind"] == "source_line":
+            for item in _source_line_items(text, language):
+                resolved = resolve_outlet(item)
+                if resolved:
+                    add(resolved[0], resolved[1], "source_line", item, sid)
+                elif any(ch.isupper() for ch in item) and len(item.split()) <= 6:
+                    add(item, "unknown", "source_line", item, sid)
+            continue
+        if s["kind"] not in CONTENT_KINDS:
+            continue
+        own = sentence_source(text, language)
+        hits = find_outlets(text)
+        for hit in hits:
+            how = "mention"
+            if own and own.name == hit.name:
+                how = "according_to" if own.attribution in ("according_to",) else "reported"
+            add(hit.name, hit.kind, how, hit.surface, sid)
+        if own and own.kind in ("outlet", "agency") and not any(h.name == own.name for h in hits):
+            add(own.name, own.kind, "according_to" if own.attribution == "according_to" else "reported", own.name, sid)
+    return list(found.values())
+
+
+def extract_citations(articles: pl.DataFrame, sentences: pl.DataFrame) -> pl.DataFrame:
+    """One row per outlet or agency each article cites."""
+    rows = []
+    by_article = sentences.partition_by("article_id", as_dict=True, maintain_order=True)
+    for aid, language in articles.select("article_id", "language").iter_rows():
+        part = by_article.get((aid,))
+        if part is not None:
+            rows.extend(_article_citations(aid, language, part.sort("position").to_dicts()))
+    return pl.DataFrame(rows, schema=CITATION_SCHEMA).sort("article_id", "name")
+
+
+# ---------------------------------------------------------------- claims
+
+
+def _article_source(cites: list[dict]) -> Source | None:
+    """What an uncued claim inherits: the source line's first outlet, else the most-cited outlet."""
+    if not cites:
+        return None
+    lines = [c for c in cites if c["how"] == "source_line"]
+    if lines:
+        c = lines[0]
+        return Source(c["name"], c["kind"], "source_line", "")
+    # the outlet the body cues most often ("la notizia arriva dal FT", "FT afferma", ...)
+    c = max(cites, key=lambda c: (c["how"] != "mention", c["evidence_count"], STRENGTH[c["how"]]))
+    return Source(c["name"], c["kind"], "inherited", "")
+
+
+def is_checkable(text: str, language: str) -> bool:
+    """A body sentence that asserts something: long enough, not a question, not hedged speculation."""
+    if len(text.split()) < setting("claims", "min_words"):
+        return False
+    if text.rstrip(_QUOTE_CHARS + " ").endswith("?"):
+        return False
+    return not find_cues(text, language, "speculation")
+
+
+def extract_claims(articles: pl.DataFrame, sentences: pl.DataFrame, citations: pl.DataFrame) -> pl.DataFrame:
+    rows = []
+    cites_by_article = {k[0]: v.to_dicts() for k, v in citations.partition_by("article_id", as_dict=True).items()}
+    languages = dict(articles.select("article_id", "language").iter_rows())
+    body = sentences.filter(pl.col("kind") == "body").sort("article_id", "position")
+    for s in body.iter_rows(named=True):
+        language = languages[s["article_id"]]
+        if not is_checkable(s["text"], language):
+            continue
+        source = sentence_source(s["text"], language) or _article_source(
+            # the source line wins over body mentions, as ordered by _article_source
+            sorted(cites_by_article.get(s["article_id"], []), key=lambda c: c["sentence_id"])
+        )
+        rows.append({
+            "claim_id": f"{s['sentence_id']}-c0",
+            "article_id": s["article_id"],
+            "sentence_id": s["sentence_id"],
+            "text": s["text"],
+            "language": s["language"],
+            "source_name": source.name if source else None,
+            "source_kind": source.kind if source else None,
+            "attribution": source.attribution if source else None,
+            "cue": source.cue if source else None,
+            "start_char": s["start_char"],
+            "end_char": s["end_char"],
+        })
+    return pl.DataFrame(rows, schema=CLAIM_SCHEMA)

@@ -1,0 +1,171 @@
+"""The `curate` flow: ingest -> language ID -> segment -> extract -> stage -> audit -> publish.
+
+Write-audit-publish: everything is written to staging.*, audited with Great Expectations, and only
+then moved to curated.* in one DuckDB transaction. A blocked or failed run leaves curated.* as it was.
+Heavy steps are pure functions over batches of articles, mapped as Prefect tasks.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import polars as pl
+from prefect import flow, get_run_logger, task
+from prefect.runtime import flow_run
+
+from flows import attribution, ingest, langid, segment
+from flows.config import DEFAULT_WAREHOUSE, setting
+from flows.warehouse import Warehouse
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    status: str                      # published | blocked
+    source: str
+    warehouse: str
+    articles_in: int = 0
+    articles_published: int = 0
+    articles_quarantined: int = 0
+    inputs_rejected: int = 0
+    sentences: int = 0
+    claims: int = 0
+    claims_quarantined: int = 0
+    citations: int = 0
+    expectations_evaluated: int = 0
+    failed_expectations: list[dict] = field(default_factory=list)
+    reason: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+# ---------------------------------------------------------------- tasks
+
+
+@task(name="read-articles")
+def read_articles(source: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Articles (distinct by content) and the inputs that could not be read, with reasons."""
+    return ingest.read_files(ingest.resolve_source(source))
+
+
+@task(name="process-batch")
+def process_batch(articles: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """Language ID, segmentation and first extraction for one batch of articles (a pure function)."""
+    articles = langid.identify_articles(articles)
+    sentences = langid.identify_sentences(segment.segment(articles))
+    articles = langid.flag_articles(articles, sentences)
+    citations = attribution.extract_citations(articles, sentences)
+    claims = attribution.extract_claims(articles, sentences, citations)
+    return {"articles": articles, "sentences": sentences, "citations": citations, "claims": claims}
+
+
+@task(name="stage", retries=2, retry_delay_seconds=2)
+def stage(warehouse: str, run_id: str, frames: dict[str, pl.DataFrame], rejected: pl.DataFrame) -> None:
+    wh = Warehouse(warehouse)
+    wh.initialise([(code, code) for code in langid.known_codes()])
+    wh.stage(frames)
+    ingest_quarantine = rejected.select(
+        pl.lit("ingest").alias("stage"), pl.lit("inputs").alias("table_name"),
+        pl.col("source_uri").alias("record_id"), pl.lit(None, pl.String).alias("article_id"),
+        "source_uri", "reason", pl.lit(None, pl.String).alias("expectation"), pl.lit(None, pl.String).alias("payload"),
+    )
+    from flows.audit import RESULT_SCHEMA
+
+    wh.record_audit(run_id, pl.DataFrame(schema=RESULT_SCHEMA), ingest_quarantine)
+
+
+@task(name="audit")
+def audit(warehouse: str, run_id: str):
+    from flows.audit import run_audit  # imports Great Expectations: only here
+
+    outcome = run_audit(Path(warehouse))
+    Warehouse(warehouse).record_audit(run_id, outcome.results, outcome.quarantine)
+    return outcome
+
+
+@task(name="publish", retries=2, retry_delay_seconds=2)
+def publish(warehouse: str, run_id: str, full_refresh: bool) -> dict[str, int]:
+    return Warehouse(warehouse).publish(run_id, full_refresh=full_refresh)
+
+
+# ---------------------------------------------------------------- flow
+
+
+def _batches(frame: pl.DataFrame, size: int) -> list[pl.DataFrame]:
+    return [frame.slice(i, size) for i in range(0, frame.height, size)] or [frame]
+
+
+def _merge(parts: list[dict[str, pl.DataFrame]]) -> dict[str, pl.DataFrame]:
+    return {name: pl.concat([p[name] for p in parts], how="vertical") for name in parts[0]}
+
+
+@flow(name="curate", description="Curate multilingual news articles into audited DuckDB tables.")
+def curate(
+    source: str = "seeds/articles",
+    warehouse: str = str(DEFAULT_WAREHOUSE),
+    full_refresh: bool = False,
+    batch_size: int | None = None,
+) -> dict:
+    """Run the pipeline on `source` (folder, glob, file or .jsonl) into the DuckDB file `warehouse`."""
+    logger = get_run_logger()
+    run_id = flow_run.get_id() or datetime.now(timezone.utc).strftime("local-%Y%m%dT%H%M%S%f")
+    started = datetime.now(timezone.utc).replace(tzinfo=None)
+    timings: dict[str, float] = {}
+    summary = RunSummary(run_id=str(run_id), status="failed", source=str(source), warehouse=str(warehouse))
+
+    def timed(stage_name, fn):
+        t0 = time.perf_counter()
+        value = fn()
+        timings[stage_name] = round(time.perf_counter() - t0, 3)
+        return value
+
+    articles, rejected = timed("ingest", lambda: read_articles(source))
+    summary.articles_in, summary.inputs_rejected = articles.height, rejected.height
+    size = batch_size or setting("pipeline", "batch_size")
+    frames = timed("process", lambda: _merge(
+        [f.result() for f in process_batch.map(_batches(articles, size))]
+    ))
+    sources = articles.select("article_id", pl.col("all_uris").alias("source_uri")).explode("source_uri")
+    frames["article_sources"] = sources
+    timed("stage", lambda: stage(warehouse, summary.run_id, frames, rejected))
+    outcome = timed("audit", lambda: audit(warehouse, summary.run_id))
+
+    results = outcome.results
+    summary.expectations_evaluated = results.height
+    summary.failed_expectations = results.filter(~pl.col("success")).select(
+        "table_name", "description", "severity", "unexpected_count"
+    ).to_dicts()
+    quarantined = outcome.quarantine
+    summary.articles_quarantined = rejected.height + quarantined.filter(pl.col("table_name") == "articles")["record_id"].n_unique()
+    if outcome.passed:
+        counts = timed("publish", lambda: publish(warehouse, summary.run_id, full_refresh))
+        summary.status = "published"
+        summary.articles_published = counts["articles"]
+        summary.sentences, summary.claims, summary.citations = counts["sentences"], counts["claims"], counts["citations"]
+        summary.claims_quarantined = frames["claims"].height - counts["claims"]
+    else:
+        failed = outcome.critical_failures
+        summary.status = "blocked"
+        summary.reason = "critical expectation failed: " + "; ".join(
+            f"{r['table_name']}: {r['description']}" for r in failed.iter_rows(named=True)
+        )
+        logger.warning("audit blocked publishing: %s", summary.reason)
+    summary.timings = timings
+    Warehouse(warehouse).log_run({
+        "run_id": summary.run_id, "started_at": started,
+        "finished_at": datetime.now(timezone.utc).replace(tzinfo=None),
+        "source": summary.source, "status": summary.status, "reason": summary.reason,
+        "articles_in": summary.articles_in, "articles_published": summary.articles_published,
+        "articles_quarantined": summary.articles_quarantined, "sentences": summary.sentences,
+        "claims": summary.claims, "citations": summary.citations,
+        "expectations_evaluated": summary.expectations_evaluated,
+        "expectations_failed": len(summary.failed_expectations),
+        "critical_failed": outcome.critical_failures.height, "timings": timings,
+    })
+    logger.info("run %s %s: %d articles in, %d published", summary.run_id, summary.status,
+                summary.articles_in, summary.articles_published)
+    return summary.to_dict()

@@ -1,0 +1,231 @@
+"""Split articles into blocks and sentences with character offsets, and classify each sentence's kind.
+
+Kinds: headline, subheading, body, caption (photo credits), source_line ("Source: ...", "(Theo FT)"),
+teaser (links to other stories after the body), other (inline metadata, stray symbols).
+Cue words come from seeds/lexicons/cues.csv; layout rules (short lone blocks, what follows a closing
+source line) carry the rest, so an article in a language with no lexicon is still segmented.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import blingfire
+import polars as pl
+import stopwordsiso
+
+from flows.config import setting
+from flows.reference import find_cues
+
+SENTENCE_SCHEMA = {
+    "sentence_id": pl.String,
+    "article_id": pl.String,
+    "paragraph": pl.Int32,
+    "position": pl.Int32,
+    "kind": pl.String,
+    "text": pl.String,
+    "start_char": pl.Int32,
+    "end_char": pl.Int32,
+}
+
+_TERMINAL = tuple(".!?…。！？")
+# "TimesThe": a lower-case letter glued to a capitalised word (scraped headings and links lose their space).
+_GLUE = re.compile(r"(?<=[^\W\d_])(?<=\w{2})(?=[A-ZÀ-ÖØ-ÞĀ-Ž][a-zà-öø-ÿā-ž]{2,}\b)")
+_LIST_SEP = re.compile(r"\s+[/|·•]\s+")
+
+
+@dataclass
+class Span:
+    start: int
+    end: int
+    block: int
+
+
+def sentence_id(article_id: str, position: int) -> str:
+    return f"{article_id}-s{position:04d}"
+
+
+def _blocks(text: str, body_start: int) -> list[tuple[int, int]]:
+    """Non-empty lines as (start, end), trimmed; a block is the unit scraped layouts keep."""
+    blocks = []
+    if body_start > 0:
+        blocks.append((0, body_start))
+    pos = body_start
+    for line in text[body_start:].split("\n"):
+        start, end = pos, pos + len(line)
+        pos = end + 1
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if end > start:
+            blocks.append((start, end))
+    return blocks
+
+
+def _function_words(language: str) -> frozenset[str]:
+    return frozenset(stopwordsiso.stopwords(language)) if stopwordsiso.has_lang(language) else frozenset()
+
+
+def _unglue(text: str, start: int, end: int, function_words: frozenset[str]) -> list[tuple[int, int]]:
+    """Split a sentence where a glued capitalised function word starts a new sentence ("TimesThe")."""
+    cuts = []
+    for m in _GLUE.finditer(text, start, end):
+        word = re.match(r"\w+", text[m.start():end])
+        if word and word.group(0).casefold() in function_words:
+            cuts.append(m.start())
+    bounds = [start, *cuts, end]
+    return [(a, b) for a, b in zip(bounds, bounds[1:]) if b > a]
+
+
+def _split_block(text: str, start: int, end: int, language: str, function_words) -> list[tuple[int, int]]:
+    piece = text[start:end]
+    _, offsets = blingfire.text_to_sentences_and_offsets(piece)
+    spans = [(start + a, start + b) for a, b in offsets] or [(start, end)]
+    out = []
+    for a, b in spans:
+        # A caption glued to a source line ("Źródło: PAP / Zdjęcie: unsplash") is its own sentence.
+        for m in _LIST_SEP.finditer(text, a, b):
+            if find_cues(text[m.end():b], language, "caption"):
+                out.extend(_unglue(text, a, m.start(), function_words))
+                a = m.end()
+                break
+        out.extend(_unglue(text, a, b, function_words))
+    return out
+
+
+def _words(s: str) -> int:
+    return len(s.split())
+
+
+def _starts_with_cue(s: str, language: str, kind: str, within: int = 0) -> bool:
+    return any(a <= within for a, _, _ in find_cues(s, language, kind))
+
+
+def _is_source_line(s: str, language: str) -> bool:
+    """'Source: X', 'Källor: X och Y', '(Theo FT)': a label then a few names, nothing else."""
+    inner = s.strip()
+    wrapped = inner.startswith("(") and inner.endswith(")")
+    if wrapped:
+        inner = inner[1:-1].strip()
+    hits = find_cues(inner, language, "source_label")
+    if not hits or hits[0][0] != 0:
+        return False
+    label_end = hits[0][1]
+    has_colon = inner[label_end:label_end + 2].lstrip().startswith(":") or inner[:label_end].endswith(":")
+    rest = inner[label_end:].lstrip(" :")
+    return bool(rest) and (has_colon or wrapped) and _words(rest) <= 15
+
+
+def _classify_blocks(text, blocks, sentences, body_start, language) -> list[str]:
+    """A kind per sentence, from cue words and the article's layout."""
+    kinds = ["body"] * len(sentences)
+    by_block: dict[int, list[int]] = {}
+    for i, sp in enumerate(sentences):
+        by_block.setdefault(sp.block, []).append(i)
+    body_blocks = [b for b, (s, e) in enumerate(blocks) if s >= body_start]
+    first_body_block = body_blocks[0] if body_blocks else None
+    body_chars = sum(e - s for s, e in blocks if s >= body_start) or 1
+
+    closing_source_block = None
+    seen_chars = 0
+    for b in body_blocks:
+        s, e = blocks[b]
+        seen_chars += e - s
+        idx = by_block.get(b, [])
+        if len(idx) == 1 and _is_source_line(text[s:e], language) and seen_chars >= body_chars / 2:
+            if b != body_blocks[-1]:
+                closing_source_block = b
+                break
+
+    for b, idx in by_block.items():
+        s, e = blocks[b]
+        block_text = text[s:e]
+        if s < body_start:
+            for i in idx:
+                kinds[i] = "other"
+            continue
+        if sum(ch.isalpha() for ch in block_text) < 2:
+            for i in idx:
+                kinds[i] = "other"
+            continue
+        if closing_source_block is not None and b > closing_source_block:
+            for i in idx:
+                kinds[i] = "teaser"
+            continue
+        caption_block = any(_starts_with_cue(text[sentences[i].start:sentences[i].end], language, "caption", 2)
+                            for i in idx)
+        if caption_block and _words(block_text) <= 40:
+            # a photo description and its credit; a source line sharing the block keeps its own kind
+            for i in idx:
+                sent = text[sentences[i].start:sentences[i].end]
+                kinds[i] = "source_line" if _is_source_line(sent, language) else "caption"
+            continue
+        single = len(idx) == 1
+        no_full_stop = not block_text.rstrip("\"”»’' ").endswith(tuple(".!…:;,"))
+        if single and b == first_body_block and no_full_stop and _words(block_text) <= setting("segment", "headline_max_words"):
+            kinds[idx[0]] = "headline"
+            continue
+        if single and _is_source_line(block_text, language):
+            kinds[idx[0]] = "source_line"
+            continue
+        if single and _starts_with_cue(block_text, language, "teaser"):
+            kinds[idx[0]] = "teaser"
+            continue
+        if (single and no_full_stop and b != body_blocks[-1]
+                and _words(block_text) <= setting("segment", "subheading_max_words")):
+            kinds[idx[0]] = "subheading"
+            continue
+        for i in idx:
+            sent = text[sentences[i].start:sentences[i].end]
+            if _starts_with_cue(sent, language, "caption", 2):
+                kinds[i] = "caption"
+            elif _is_source_line(sent, language):
+                kinds[i] = "source_line"
+            elif sum(ch.isalpha() for ch in sent) < 2:
+                kinds[i] = "other"
+    return kinds
+
+
+def segment_article(article_id: str, text: str, body_start: int, language: str) -> list[dict]:
+    """Sentences of one article, in order, with offsets into `text` and a kind."""
+    function_words = _function_words(language)
+    blocks = _blocks(text, body_start)
+    spans: list[Span] = []
+    for b, (s, e) in enumerate(blocks):
+        if s < body_start:
+            spans.append(Span(s, e, b))
+            continue
+        spans.extend(Span(a, z, b) for a, z in _split_block(text, s, e, language, function_words))
+    # trim whitespace inside every span so text == substring(article, start, end)
+    trimmed = []
+    for sp in spans:
+        a, z = sp.start, sp.end
+        while a < z and text[a].isspace():
+            a += 1
+        while z > a and text[z - 1].isspace():
+            z -= 1
+        if z > a:
+            trimmed.append(Span(a, z, sp.block))
+    kinds = _classify_blocks(text, blocks, trimmed, body_start, language)
+    return [
+        {
+            "sentence_id": sentence_id(article_id, pos),
+            "article_id": article_id,
+            "paragraph": sp.block,
+            "position": pos,
+            "kind": kind,
+            "text": text[sp.start:sp.end],
+            "start_char": sp.start,
+            "end_char": sp.end,
+        }
+        for pos, (sp, kind) in enumerate(zip(trimmed, kinds))
+    ]
+
+
+def segment(articles: pl.DataFrame) -> pl.DataFrame:
+    """Sentences for a batch of articles (needs columns article_id, text, body_start, language)."""
+    rows = []
+    for art in articles.select("article_id", "text", "body_start", "language").iter_rows(named=True):
+        rows.extend(segment_article(art["article_id"], art["text"], art["body_start"], art["language"]))
+    return pl.DataFrame(rows, schema=SENTENCE_SCHEMA)

@@ -1,0 +1,125 @@
+-- newsflow warehouse schema.
+--
+-- Layers (jaffle_shop style):
+--   staging.*  written by each run, then audited by Great Expectations (created as empty copies of curated.*)
+--   curated.*  what users query; changed only by publish, in one transaction, after the audit passed
+--   audit.*    run log, expectation results and quarantined rows, appended by every run
+--   ref.*      reference data loaded from seeds/ (valid language codes, known outlets)
+--
+-- Every statement is idempotent: the schema is applied on every connection that writes.
+-- Curated rows carry no run ids or timestamps, so the same input always gives identical curated tables.
+
+CREATE SCHEMA IF NOT EXISTS staging;
+CREATE SCHEMA IF NOT EXISTS curated;
+CREATE SCHEMA IF NOT EXISTS audit;
+CREATE SCHEMA IF NOT EXISTS ref;
+
+CREATE TABLE IF NOT EXISTS curated.articles (
+    article_id          VARCHAR,   -- sha256 of the whitespace-folded clean text (first 16 hex digits)
+    source_uri          VARCHAR,   -- first place this text was read from (file path, or path#line for JSONL)
+    url                 VARCHAR,   -- from front matter / JSONL, when given
+    title               VARCHAR,   -- front matter title, else the headline sentence
+    outlet              VARCHAR,   -- publishing outlet, from front matter / JSONL
+    author              VARCHAR,
+    published           DATE,      -- first day of the known period when precision is month or year
+    published_precision VARCHAR,   -- 'day' | 'month' | 'year' | NULL when unknown
+    language            VARCHAR,   -- ISO 639-1 code (639-3 where a language has no 639-1 code); 'und' if unknown
+    language_confidence DOUBLE,    -- fastText lid.176 probability of `language`, in [0, 1]
+    secondary_language  VARCHAR,   -- most common other language among confident sentences, if any
+    language_flags      VARCHAR[], -- 'low_confidence', 'mixed_language', 'no_lexicon'
+    text                VARCHAR,   -- cleaned text; every *_char offset in the warehouse points into it
+    original_text       VARCHAR,   -- the text exactly as read (after decoding), front matter removed
+    body_start          INTEGER,   -- offset where the body starts (after inline metadata such as "date 2023-10")
+    char_count          INTEGER
+);
+
+CREATE TABLE IF NOT EXISTS curated.article_sources (
+    article_id VARCHAR,
+    source_uri VARCHAR             -- every place the same text was read from
+);
+
+CREATE TABLE IF NOT EXISTS curated.sentences (
+    sentence_id         VARCHAR,   -- article_id || '-s' || position
+    article_id          VARCHAR,
+    paragraph           INTEGER,   -- 0-based block index (a block is text between newlines)
+    position            INTEGER,   -- 0-based order in the article
+    kind                VARCHAR,   -- headline | subheading | body | caption | source_line | teaser | other
+    text                VARCHAR,
+    start_char          INTEGER,   -- text = substring(articles.text, start_char + 1, end_char - start_char)
+    end_char            INTEGER,
+    language            VARCHAR,
+    language_confidence DOUBLE
+);
+
+CREATE TABLE IF NOT EXISTS curated.citations (
+    citation_id VARCHAR,           -- article_id || '-' || a short hash of name
+    article_id VARCHAR,
+    name       VARCHAR,            -- canonical outlet / agency name
+    kind       VARCHAR,            -- 'outlet' | 'agency' | 'unknown' (named in a source line, not in the gazetteer)
+    how        VARCHAR,            -- strongest evidence: source_line | according_to | reported | mention
+    surface    VARCHAR,            -- the text as written in the article (first occurrence)
+    sentence_id VARCHAR,           -- first sentence that cites it
+    evidence_count INTEGER         -- how many times the article cites it
+);
+
+CREATE TABLE IF NOT EXISTS curated.claims (
+    claim_id       VARCHAR,        -- sentence_id || '-c' || n
+    article_id     VARCHAR,
+    sentence_id    VARCHAR,
+    text           VARCHAR,
+    language       VARCHAR,        -- the sentence's language
+    source_name    VARCHAR,        -- who the claim is attributed to (speaker, outlet or agency)
+    source_kind    VARCHAR,        -- 'outlet' | 'agency' | 'speaker'
+    attribution    VARCHAR,        -- quote | reported | according_to | source_line | inherited
+    cue            VARCHAR,        -- the lexicon cue that established the attribution ('' when inherited)
+    start_char     INTEGER,
+    end_char       INTEGER
+);
+
+CREATE TABLE IF NOT EXISTS audit.runs (
+    run_id               VARCHAR,
+    started_at           TIMESTAMP,
+    finished_at          TIMESTAMP,
+    source               VARCHAR,
+    status               VARCHAR,   -- 'published' | 'blocked' | 'failed'
+    reason               VARCHAR,
+    articles_in          INTEGER,   -- readable, distinct articles staged
+    articles_published   INTEGER,
+    articles_quarantined INTEGER,   -- unreadable inputs + articles removed by the audit
+    sentences            INTEGER,
+    claims               INTEGER,
+    citations            INTEGER,
+    expectations_evaluated INTEGER,
+    expectations_failed  INTEGER,
+    critical_failed      INTEGER,
+    timings              JSON       -- seconds per stage
+);
+
+CREATE TABLE IF NOT EXISTS audit.results (
+    run_id           VARCHAR,
+    suite            VARCHAR,
+    table_name       VARCHAR,
+    expectation      VARCHAR,       -- GX expectation type
+    description      VARCHAR,       -- the suite's own words for it
+    severity         VARCHAR,       -- 'critical' blocks publishing; 'quarantine' removes the failing rows
+    success          BOOLEAN,
+    unexpected_count INTEGER,
+    detail           JSON
+);
+
+CREATE TABLE IF NOT EXISTS audit.quarantine (
+    run_id       VARCHAR,
+    stage        VARCHAR,           -- 'ingest' (unreadable input) | 'audit' (failed a row-level expectation)
+    table_name   VARCHAR,
+    record_id    VARCHAR,
+    article_id   VARCHAR,
+    source_uri   VARCHAR,
+    reason       VARCHAR,
+    expectation  VARCHAR,
+    payload      JSON
+);
+
+CREATE TABLE IF NOT EXISTS ref.languages (
+    code VARCHAR,                   -- a code fastText lid.176 can emit, normalised like articles.language
+    name VARCHAR
+);
