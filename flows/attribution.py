@@ -48,7 +48,8 @@ CLAIM_SCHEMA = {
 STRENGTH = {"source_line": 3, "according_to": 2, "reported": 1, "mention": 0}
 CONTENT_KINDS = ("body", "headline", "subheading")
 _QUOTE_CHARS = "“”„«»‹›\"‘’‚"
-_QUOTED = re.compile(r"[“„«‹\"][^“”„«»‹›\"]{3,}[”“»›\"]")
+# quotation styles: “…” (en, it, vi), „…“ (de, pl), „…” (pl), «…» (fr, it), »…« (de, sv), "…"
+_QUOTED = re.compile(r"“[^“”]{3,}”|„[^„“”]{3,}[“”]|«[^«»]{3,}»|»[^«»]{3,}«|‹[^‹›]{3,}›|\"[^\"]{3,}\"")
 _CLAUSE_BREAK = re.compile(r"[,;:()\[\]“”„«»‹›\"–—]")
 _MAX_PHRASE_TOKENS = 6
 
@@ -88,8 +89,10 @@ def _as_source(phrase: str, language: str) -> tuple[str, str] | None:
 def _phrase_before(text: str, cue_start: int, language: str) -> str | None:
     """The subject of a reporting verb: the clause before it, or an appositive subject ('X, title, said')."""
     segment_start = 0
-    for m in re.finditer(r"[”»›\"]\s*[,.]?", text[:cue_start]):
-        segment_start = m.end()  # after a closing quote: “...”, Holslag said
+    for m in _QUOTED.finditer(text, 0, cue_start):
+        segment_start = m.end()  # after a quotation: “...”, Holslag said
+    while segment_start < cue_start and text[segment_start] in " ,.":
+        segment_start += 1
     segment = text[segment_start:cue_start]
     names = name_spans(text, language, segment_start, cue_start)
     lead = segment.lstrip()
@@ -109,13 +112,19 @@ def _phrase_before(text: str, cue_start: int, language: str) -> str | None:
     return near[-1].text if near else None
 
 
-def _phrase_after(text: str, cue_end: int) -> str | None:
-    """The source after 'according to' / 'said': up to the next clause break, at most a few tokens."""
+def _phrase_after(text: str, cue_end: int, language: str) -> str | None:
+    """The source after 'according to' / 'said': a name that opens the phrase, else the phrase up to
+    the next clause break (at most a few tokens)."""
     m = _CLAUSE_BREAK.search(text, cue_end)
     stop = m.start() if m else len(text)
     toks = tokens(text, cue_end, stop)[: _MAX_PHRASE_TOKENS + 2]
     if not toks:
         return None
+    fw = function_words(language)
+    lead = next((t for t in toks if t[2].casefold() not in fw), None)
+    for name in name_spans(text, language, cue_end, stop):
+        if lead and name.start == lead[0]:
+            return name.text
     return text[toks[0][0]:toks[-1][1]]
 
 
@@ -123,16 +132,16 @@ def sentence_source(text: str, language: str) -> Source | None:
     """The source a sentence names for itself, if any."""
     quoted = bool(_QUOTED.search(text))
     for start, end, cue in find_cues(text, language, "according_to"):
-        phrase = _phrase_before(text, start, language) if cue.position == "before" else _phrase_after(text, end)
+        phrase = _phrase_before(text, start, language) if cue.position == "before" else _phrase_after(text, end, language)
         if phrase and (src := _as_source(phrase, language)):
             return Source(src[0], src[1], "according_to", text[start:end])
     for start, end, cue in find_cues(text, language, "reporting_verb"):
-        after_quote = bool(re.search(r"[”»›\"]\s*[,.]?\s*$", text[:start]))
+        after_quote = any(re.fullmatch(r"[\s,.]*", text[q.end():start]) for q in _QUOTED.finditer(text, 0, start))
         order = ("after", "before") if cue.position == "after" or (cue.position == "either" and after_quote) else ("before", "after")
         if cue.position == "before":
             order = ("before",)
         for side in order:
-            phrase = _phrase_before(text, start, language) if side == "before" else _phrase_after(text, end)
+            phrase = _phrase_before(text, start, language) if side == "before" else _phrase_after(text, end, language)
             if phrase and (src := _as_source(phrase, language)):
                 return Source(src[0], src[1], "quote" if quoted else "reported", text[start:end])
     return None
@@ -151,6 +160,10 @@ def _source_line_items(text: str, language: str) -> list[str]:
     seps = [re.escape(c.text) for _, _, c in find_cues(rest, language, "list_separator")]
     pattern = r"\s*[,;/&|]\s*" + "".join(rf"|\s+{s}\s+" for s in set(seps))
     return [item.strip(" .()[]") for item in re.split(pattern, rest) if item.strip(" .()[]")]
+
+
+def _has_attribution_cue(text: str, language: str) -> bool:
+    return bool(find_cues(text, language, "according_to") or find_cues(text, language, "reporting_verb"))
 
 
 def _article_citations(article_id: str, language: str, sents: list[dict]) -> list[dict]:
@@ -188,6 +201,15 @@ def _article_citations(article_id: str, language: str, sents: list[dict]) -> lis
             add(hit.name, hit.kind, how, hit.surface, sid)
         if own and own.kind in ("outlet", "agency") and not any(h.name == own.name for h in hits):
             add(own.name, own.kind, "according_to" if own.attribution == "according_to" else "reported", own.name, sid)
+        if own or _has_attribution_cue(text, language):
+            # a misspelt outlet beside a cue ("reported Finance Times"): close spellings of known names
+            taken = [(h.start, h.end) for h in hits]
+            for span in name_spans(text, language):
+                if any(a < span.end and span.start < z for a, z in taken):
+                    continue
+                resolved = resolve_outlet(span.text)
+                if resolved and not (own and own.name == resolved[0]):
+                    add(resolved[0], resolved[1], "reported", span.text, sid)
     return list(found.values())
 
 

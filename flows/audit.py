@@ -111,7 +111,9 @@ def _failing_keys(result: dict, key: str) -> list[str]:
 
 def run_audit(warehouse_path: Path, suites: list[dict] | None = None) -> AuditOutcome:
     """Validate staging.* in the DuckDB file with GX; the file must not be open elsewhere in this process."""
-    import great_expectations as gx
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # GX imports deprecated stdlib modules
+        import great_expectations as gx
     from great_expectations.checkpoint import Checkpoint
 
     from flows import gx_duckdb
@@ -120,6 +122,7 @@ def run_audit(warehouse_path: Path, suites: list[dict] | None = None) -> AuditOu
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
     # duckdb-engine cannot name DuckDB's LIST type for SQLAlchemy; no expectation reads those columns
     warnings.filterwarnings("ignore", message="Did not recognize type", module="duckdb_engine")
+    warnings.filterwarnings("ignore", message="`schema_name` is deprecated", category=DeprecationWarning)
     suites = suites if suites is not None else load_suite_files()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 

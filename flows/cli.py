@@ -80,7 +80,11 @@ def cmd_sql(args) -> int:
         return _fail(EXIT_FAILED, f"cannot open {path}: {exc}")
     try:
         try:
-            frame = con.execute(args.query).pl()
+            relation = con.sql(args.query)
+            if relation is None:  # a statement with no result set
+                print("ok")
+                return 0
+            frame = relation.pl()
         except duckdb.Error as exc:
             return _fail(EXIT_USAGE, f"query failed: {str(exc).splitlines()[0]}")
     finally:

@@ -11,7 +11,7 @@ from pathlib import Path
 import langcodes
 import polars as pl
 
-from flows.config import setting
+from flows.config import SEEDS_DIR, setting
 from flows.reference import lexicon_languages
 
 UNDETERMINED = "und"
@@ -27,8 +27,16 @@ def model():
 
 
 @cache
+def _label_overrides() -> dict[str, str]:
+    """Where lid.176's Wikipedia-edition codes differ from ISO 639 (seeds/reference/fasttext_labels.csv)."""
+    df = pl.read_csv(SEEDS_DIR / "reference" / "fasttext_labels.csv")
+    return dict(zip(df["label"], df["code"]))
+
+
+@cache
 def normalise_code(label: str) -> str:
     code = label.removeprefix("__label__")
+    code = _label_overrides().get(code, code)
     try:
         return langcodes.standardize_tag(code, macro=False)
     except (ValueError, LookupError):

@@ -79,10 +79,11 @@ def stage(warehouse: str, run_id: str, frames: dict[str, pl.DataFrame], rejected
 
 
 @task(name="audit")
-def audit(warehouse: str, run_id: str):
-    from flows.audit import run_audit  # imports Great Expectations: only here
+def audit(warehouse: str, run_id: str, expectations: str | None):
+    from flows.audit import load_suite_files, run_audit  # imports Great Expectations: only here
 
-    outcome = run_audit(Path(warehouse))
+    suites = load_suite_files(Path(expectations)) if expectations else None
+    outcome = run_audit(Path(warehouse), suites)
     Warehouse(warehouse).record_audit(run_id, outcome.results, outcome.quarantine)
     return outcome
 
@@ -109,8 +110,12 @@ def curate(
     warehouse: str = str(DEFAULT_WAREHOUSE),
     full_refresh: bool = False,
     batch_size: int | None = None,
+    expectations: str | None = None,
 ) -> dict:
-    """Run the pipeline on `source` (folder, glob, file or .jsonl) into the DuckDB file `warehouse`."""
+    """Run the pipeline on `source` (folder, glob, file or .jsonl) into the DuckDB file `warehouse`.
+
+    `expectations` names a folder of GX suite JSON files to audit with instead of expectations/.
+    """
     logger = get_run_logger()
     run_id = flow_run.get_id() or datetime.now(timezone.utc).strftime("local-%Y%m%dT%H%M%S%f")
     started = datetime.now(timezone.utc).replace(tzinfo=None)
@@ -132,7 +137,7 @@ def curate(
     sources = articles.select("article_id", pl.col("all_uris").alias("source_uri")).explode("source_uri")
     frames["article_sources"] = sources
     timed("stage", lambda: stage(warehouse, summary.run_id, frames, rejected))
-    outcome = timed("audit", lambda: audit(warehouse, summary.run_id))
+    outcome = timed("audit", lambda: audit(warehouse, summary.run_id, expectations))
 
     results = outcome.results
     summary.expectations_evaluated = results.height

@@ -182,4 +182,4 @@ class Warehouse:
 
     def query(self, sql: str, params: list | None = None) -> pl.DataFrame:
         with self.connect(read_only=True) as con:
-            return con.execute(sql, params or []).pl()
+            return con.sql(sql, params=params or None).pl()

@@ -1,0 +1,67 @@
+"""The `newsflow` command: exit codes, the run summary, and read-only SQL with exports."""
+import json
+import os
+import subprocess
+import sys
+
+import polars as pl
+import pytest
+
+from tests.conftest import FIXTURES, SEEDS
+
+NEWSFLOW = [sys.executable, "-m", "flows.cli"]
+
+
+def newsflow(*args, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([*NEWSFLOW, *args], capture_output=True, text=True, env=os.environ.copy(), timeout=300, **kw)
+
+
+def test_missing_source_is_a_usage_error(tmp_path):
+    r = newsflow("run", "--source", str(tmp_path / "nope"), "--warehouse", str(tmp_path / "w.duckdb"))
+    assert r.returncode == 2
+    assert r.stderr.strip() == f"newsflow: source {str(tmp_path / 'nope')!r} does not exist"
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_bad_arguments_exit_2():
+    assert newsflow("run").returncode == 2
+    assert newsflow("frobnicate").returncode == 2
+
+
+def test_run_publishes_then_blocks(tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    ok = newsflow("run", "--source", str(FIXTURES / "frontmatter_de.md"), "--warehouse", str(warehouse))
+    assert ok.returncode == 0, ok.stderr
+    assert "PUBLISHED" in ok.stdout and "articles in: 1" in ok.stdout and "newsflow sql" in ok.stdout
+    assert "leaked" not in ok.stderr
+    junk = tmp_path / "junk.txt"
+    junk.write_bytes(b"\x00\x00binary")
+    blocked = newsflow("run", "--source", str(junk), "--warehouse", str(warehouse))
+    assert blocked.returncode == 1
+    assert "BLOCKED" in blocked.stdout and "critical expectation failed" in blocked.stdout
+    assert "[critical] articles: the run staged at least one readable article" in blocked.stdout
+
+
+def test_sql_formats(seed_run, tmp_path):
+    warehouse = str(seed_run[1])
+    q = "SELECT language, count(*) AS n FROM curated.sentences GROUP BY language ORDER BY n DESC"
+    table = newsflow("sql", q, "--warehouse", warehouse)
+    assert table.returncode == 0 and "language" in table.stdout and "rows)" in table.stdout
+    csv = newsflow("sql", "SELECT language FROM curated.articles ORDER BY language", "--warehouse", warehouse, "--format", "csv")
+    assert csv.stdout.split() == ["language", "en", "it", "pl", "sv", "vi"]
+    js = newsflow("sql", "SELECT count(*) AS n FROM curated.articles", "--warehouse", warehouse, "--format", "json")
+    assert json.loads(js.stdout) == [{"n": 5}]
+    out = tmp_path / "claims.parquet"
+    pq = newsflow("sql", "SELECT * FROM curated.claims", "--warehouse", warehouse, "--format", "parquet", "--output", str(out))
+    assert pq.returncode == 0
+    assert pl.read_parquet(out).height == seed_run[0]["claims"]
+
+
+def test_sql_is_read_only_and_reports_errors(seed_run, tmp_path):
+    warehouse = str(seed_run[1])
+    w = newsflow("sql", "DELETE FROM curated.claims", "--warehouse", warehouse)
+    assert w.returncode == 2 and "read-only" in w.stderr.lower()
+    bad = newsflow("sql", "SELECT * FROM curated.nope", "--warehouse", warehouse)
+    assert bad.returncode == 2 and bad.stderr.startswith("newsflow: query failed")
+    missing = newsflow("sql", "SELECT 1", "--warehouse", str(tmp_path / "none.duckdb"))
+    assert missing.returncode == 2 and "run `newsflow run` first" in missing.stderr

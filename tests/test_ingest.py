@@ -1,0 +1,95 @@
+"""Reading inputs: formats, metadata, normalisation, dedup, and quarantine of unreadable input."""
+from datetime import date
+
+import pytest
+
+from flows.ingest import SourceError, clean_text, read_files, resolve_source, split_inline_metadata
+from tests.conftest import FIXTURES, SEEDS
+
+
+def test_seeds_read_as_five_distinct_articles():
+    articles, rejected = read_files(resolve_source(SEEDS))
+    assert articles.height == 5
+    assert rejected.height == 0
+    assert articles["article_id"].n_unique() == 5
+    # every clean text is non-empty and keeps its original alongside
+    assert all(len(t) > 1000 for t in articles["text"])
+    assert all(o.strip() for o in articles["original_text"])
+
+
+def test_inline_date_is_metadata_not_body():
+    articles, _ = read_files(resolve_source(SEEDS / "000_e60c2366a82d169a.txt"))
+    row = articles.row(0, named=True)
+    assert row["published"] == date(2023, 10, 1)
+    assert row["published_precision"] == "month"
+    assert row["text"][row["body_start"]:].startswith("Sono anni")
+
+
+def test_inline_metadata_needs_a_real_date():
+    assert split_inline_metadata("data 2023-13 qualcosa")[0] == 0  # month 13 is no date
+    assert split_inline_metadata("Datum: 14.02.2024 Der Hafen")[1] == date(2024, 2, 14)
+    assert split_inline_metadata("The date of the vote is unknown")[0] == 0
+
+
+def test_front_matter_fields(tmp_path):
+    articles, _ = read_files([FIXTURES / "frontmatter_de.md"])
+    row = articles.row(0, named=True)
+    assert row["title"] == "Hafen Hamburg meldet Rekordumschlag"
+    assert row["outlet"] == "Nordkurier Online"
+    assert row["published"] == date(2024, 2, 14) and row["published_precision"] == "day"
+    assert row["url"] == "https://example.org/hafen-rekord"
+    assert not row["text"].startswith("---")
+
+
+def test_jsonl_good_lines_survive_bad_neighbours():
+    articles, rejected = read_files([FIXTURES / "articles.jsonl"])
+    assert articles.height == 2
+    assert set(articles["published_precision"]) == {"day", "month"}
+    reasons = dict(zip(rejected["source_uri"], rejected["reason"]))
+    assert any(uri.endswith("#L3") and r.startswith("invalid JSON") for uri, r in reasons.items())
+    assert any(uri.endswith("#L4") and "no string field 'text'" in r for uri, r in reasons.items())
+
+
+def test_unreadable_files_are_quarantined_with_reasons(tmp_path, monkeypatch):
+    (tmp_path / "binary.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    (tmp_path / "latin1.txt").write_bytes("Caf\xe9 cr\xe8me br\xfbl\xe9e".encode("latin-1") * 10)
+    (tmp_path / "empty.txt").write_text("   \n\n")
+    (tmp_path / "big.txt").write_text((SEEDS / "001_0f72ec4d703a37ee.txt").read_text())
+    (tmp_path / "good.txt").write_text((FIXTURES / "unattributed.txt").read_text())
+    from flows import config
+
+    limits = {**config.settings()["ingest"], "max_bytes": 1000}
+    monkeypatch.setitem(config.settings(), "ingest", limits)
+    articles, rejected = read_files(resolve_source(tmp_path))
+    assert [u.rsplit("/", 1)[-1] for u in articles["source_uri"]] == ["good.txt"]
+    reasons = {uri.rsplit("/", 1)[-1]: r for uri, r in zip(rejected["source_uri"], rejected["reason"])}
+    assert set(reasons) == {"binary.txt", "latin1.txt", "empty.txt", "big.txt"}
+    assert reasons["binary.txt"].startswith("binary content")
+    assert reasons["latin1.txt"].startswith("invalid UTF-8 at byte 3")
+    assert reasons["empty.txt"].startswith("empty")
+    assert reasons["big.txt"].startswith("oversized")
+
+
+def test_same_text_twice_is_one_article(tmp_path):
+    text = (SEEDS / "002_91df233c534764e3.txt").read_text()
+    (tmp_path / "a.txt").write_text(text)
+    (tmp_path / "b.txt").write_text("\ufeff" + text.replace("\n", "\r\n"))  # BOM and CRLF: same text
+    articles, _ = read_files(resolve_source(tmp_path))
+    assert articles.height == 1
+    assert sorted(p.rsplit("/", 1)[-1] for p in articles["all_uris"][0]) == ["a.txt", "b.txt"]
+
+
+def test_clean_text_removes_invisible_characters_and_keeps_quotes():
+    raw = "Caf\u00e9\u200b said \u201cyes\u201d\u00a0today\u00ad.\r\nNext"
+    assert clean_text(raw) == "Café said \u201cyes\u201d today.\nNext"
+
+
+def test_resolve_source_errors(tmp_path):
+    with pytest.raises(SourceError, match="does not exist"):
+        resolve_source(tmp_path / "missing")
+    with pytest.raises(SourceError, match="no files match"):
+        resolve_source(str(tmp_path / "*.txt"))
+    (tmp_path / "notes.csv").write_text("a,b")
+    with pytest.raises(SourceError, match="holds no"):
+        resolve_source(tmp_path)
+    assert resolve_source(str(SEEDS / "00[01]_*.txt"))[0].name.startswith("000")

@@ -1,0 +1,159 @@
+"""The curate flow end to end: publish, quarantine, blocking, idempotence, atomic publish."""
+import json
+import shutil
+
+import polars as pl
+import pytest
+
+from flows.pipeline import curate
+from flows.warehouse import STAGED_TABLES, Warehouse
+from tests.conftest import FIXTURES, ROOT, SEEDS
+
+
+def snapshot(warehouse) -> dict[str, pl.DataFrame]:
+    wh = Warehouse(warehouse)
+    return {t: wh.query(f"SELECT * FROM curated.{t}").sort(pl.all()) for t in STAGED_TABLES}
+
+
+def assert_same(a: dict, b: dict) -> None:
+    for table in STAGED_TABLES:
+        assert a[table].equals(b[table]), f"curated.{table} differs"
+
+
+def test_seeds_publish_five_articles_in_five_languages(seed_run, query):
+    summary, _ = seed_run
+    assert summary["status"] == "published"
+    articles = query("SELECT language FROM curated.articles ORDER BY source_uri")
+    assert articles["language"].to_list() == ["it", "en", "sv", "pl", "vi"]
+    assert summary["articles_published"] == 5 and summary["articles_quarantined"] == 0
+
+
+def test_seed_citations_in_curated(query):
+    rows = query("""SELECT a.language, c.name FROM curated.citations c JOIN curated.articles a USING (article_id)""")
+    by_lang = {l: set(rows.filter(pl.col("language") == l)["name"]) for l in rows["language"].unique()}
+    assert by_lang["sv"] >= {"Financial Times", "Security Affairs", "CNN"}
+    for lang in ("it", "en", "sv", "pl", "vi"):
+        assert "Financial Times" in by_lang[lang], lang
+
+
+def test_published_claims_all_have_sources_and_come_from_body(query):
+    claims = query("SELECT c.source_name, s.kind FROM curated.claims c JOIN curated.sentences s USING (sentence_id)")
+    assert claims.height > 50
+    assert claims["source_name"].null_count() == 0
+    assert set(claims["kind"]) == {"body"}
+    captions = query("SELECT count(*) AS n FROM curated.sentences WHERE kind IN ('caption', 'teaser')")
+    assert captions["n"][0] >= 8  # 2 sv + 1 pl photo credits, 5 vi teasers
+
+
+def test_audit_results_and_run_log(seed_run, query):
+    run_id = seed_run[0]["run_id"]
+    results = query("SELECT * FROM audit.results WHERE run_id = ?", [run_id])
+    assert results.height == seed_run[0]["expectations_evaluated"] >= 20
+    assert results["success"].all()
+    assert set(results["table_name"]) == {"articles", "sentences", "citations", "claims"}
+    run = query("SELECT * FROM audit.runs WHERE run_id = ?", [run_id]).row(0, named=True)
+    assert run["status"] == "published" and run["articles_in"] == 5
+    assert set(json.loads(run["timings"])) >= {"ingest", "process", "stage", "audit", "publish"}
+
+
+def test_sentence_offsets_hold_in_the_warehouse(query):
+    bad = query("""SELECT count(*) AS n FROM curated.sentences s JOIN curated.articles a USING (article_id)
+                   WHERE substring(a.text, s.start_char + 1, s.end_char - s.start_char) <> s.text""")
+    assert bad["n"][0] == 0
+
+
+def test_unattributable_claims_are_quarantined_not_published(prefect_backend, tmp_path, seeds_copy):
+    shutil.copy(FIXTURES / "unattributed.txt", seeds_copy / "unattributed.txt")
+    warehouse = tmp_path / "w.duckdb"
+    summary = curate(source=str(seeds_copy), warehouse=str(warehouse))
+    assert summary["status"] == "published"
+    assert summary["articles_published"] == 6  # the article itself is fine; only its claims are held back
+    wh = Warehouse(warehouse)
+    aid = wh.query("SELECT article_id FROM curated.articles WHERE source_uri LIKE '%unattributed.txt'")["article_id"][0]
+    assert wh.query("SELECT count(*) AS n FROM curated.claims WHERE article_id = ?", [aid])["n"][0] == 0
+    q = wh.query("SELECT * FROM audit.quarantine WHERE run_id = ? AND table_name = 'claims'", [summary["run_id"]])
+    assert q.height == 3
+    assert set(q["reason"]) == {"failed: every claim has a source"}
+    assert set(q["article_id"]) == {aid} and q["source_uri"][0].endswith("unattributed.txt")
+    assert all(json.loads(p)["text"] for p in q["payload"])  # the row itself is kept for review
+    # the seeds' claims were not disturbed by their bad neighbour
+    assert wh.query("SELECT count(*) AS n FROM curated.claims")["n"][0] == summary["claims"] > 50
+
+
+def test_failed_critical_expectation_leaves_curated_untouched(prefect_backend, tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    assert curate(source=str(SEEDS), warehouse=str(warehouse))["status"] == "published"
+    before = snapshot(warehouse)
+    # a stricter suite set: one critical expectation these seeds cannot meet
+    strict = tmp_path / "expectations"
+    shutil.copytree(ROOT / "expectations", strict)
+    suite = json.loads((strict / "claims.json").read_text())
+    suite["expectations"].append({
+        "type": "expect_column_values_to_be_in_set",
+        "kwargs": {"column": "attribution", "value_set": ["quote"]},
+        "meta": {"severity": "critical", "description": "only direct quotes are accepted"},
+    })
+    (strict / "claims.json").write_text(json.dumps(suite))
+    extra = tmp_path / "more"
+    extra.mkdir()
+    shutil.copy(FIXTURES / "frontmatter_de.md", extra / "de.md")
+    summary = curate(source=str(extra), warehouse=str(warehouse), expectations=str(strict))
+    assert summary["status"] == "blocked"
+    assert "only direct quotes are accepted" in summary["reason"]
+    assert_same(before, snapshot(warehouse))
+    run = Warehouse(warehouse).query("SELECT status, critical_failed FROM audit.runs WHERE run_id = ?", [summary["run_id"]])
+    assert run.row(0) == ("blocked", 1)
+
+
+def test_nothing_readable_blocks_publishing(prefect_backend, tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    curate(source=str(SEEDS / "001_0f72ec4d703a37ee.txt"), warehouse=str(warehouse))
+    before = snapshot(warehouse)
+    junk = tmp_path / "junk.txt"
+    junk.write_bytes(b"\x00\x01\x02binary")
+    summary = curate(source=str(junk), warehouse=str(warehouse))
+    assert summary["status"] == "blocked" and summary["inputs_rejected"] == 1
+    assert_same(before, snapshot(warehouse))
+    q = Warehouse(warehouse).query("SELECT reason FROM audit.quarantine WHERE run_id = ?", [summary["run_id"]])
+    assert q["reason"][0].startswith("binary content")
+
+
+def test_same_input_twice_gives_identical_curated_tables(prefect_backend, tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    curate(source=str(SEEDS), warehouse=str(warehouse))
+    first = snapshot(warehouse)
+    curate(source=str(SEEDS), warehouse=str(warehouse))
+    assert_same(first, snapshot(warehouse))
+    assert first["articles"].height == 5
+
+
+def test_changed_source_replaces_its_old_version(prefect_backend, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    target = folder / "story.txt"
+    target.write_text((SEEDS / "001_0f72ec4d703a37ee.txt").read_text())
+    warehouse = tmp_path / "w.duckdb"
+    curate(source=str(folder), warehouse=str(warehouse))
+    target.write_text(target.read_text().replace("63 percent", "64 percent"))
+    curate(source=str(folder), warehouse=str(warehouse))
+    wh = Warehouse(warehouse)
+    arts = wh.query("SELECT article_id, text FROM curated.articles")
+    assert arts.height == 1 and "64 percent" in arts["text"][0]
+    orphans = wh.query("SELECT count(*) AS n FROM curated.sentences WHERE article_id NOT IN (SELECT article_id FROM curated.articles)")
+    assert orphans["n"][0] == 0
+
+
+def test_publish_that_fails_midway_changes_nothing(prefect_backend, tmp_path, monkeypatch):
+    warehouse = tmp_path / "w.duckdb"
+    curate(source=str(SEEDS), warehouse=str(warehouse))
+    before = snapshot(warehouse)
+    original = Warehouse._publish
+
+    def crash_after_deleting(con, run_id, full_refresh):
+        original(con, run_id, full_refresh=True)  # curated rows already swapped inside the transaction
+        raise RuntimeError("killed mid-publish")
+
+    monkeypatch.setattr(Warehouse, "_publish", staticmethod(crash_after_deleting))
+    with pytest.raises(Exception):
+        curate(source=str(FIXTURES / "frontmatter_de.md"), warehouse=str(warehouse))
+    assert_same(before, snapshot(warehouse))

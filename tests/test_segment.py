@@ -1,0 +1,65 @@
+"""Sentences, offsets and sentence kinds on the seeds and on layouts they do not show."""
+import polars as pl
+
+from flows.segment import segment_article
+from tests.helpers import by_language, seeds
+
+
+def kinds_of(language: str) -> dict[str, str]:
+    s = by_language(seeds()["sentences"], language)
+    return dict(zip(s["text"], s["kind"]))
+
+
+def test_offsets_reproduce_every_sentence():
+    art = seeds()["articles"].select("article_id", "text")
+    s = seeds()["sentences"].join(art, on="article_id", suffix="_article")
+    for row in s.iter_rows(named=True):
+        assert row["text_article"][row["start_char"]:row["end_char"]] == row["text"]
+
+
+def test_photo_credit_is_a_caption():
+    sv = kinds_of("sv")
+    assert sv["Foto: Wikipedia Common, kredit: Raimond Spekking"] == "caption"
+    assert sv["Flygplatsen i belgiska Liege."] == "caption"  # the photo's description, same block
+    pl_ = kinds_of("pl")
+    assert pl_["Zdjęcie otwierające: unsplash.com (@cardmapr)"] == "caption"
+
+
+def test_source_lines_in_every_style():
+    assert kinds_of("sv")["Källor: Financial Times och Security Affairs"] == "source_line"
+    assert kinds_of("en")["Source: Today IT"] == "source_line"
+    assert kinds_of("pl")["Źródło: Financial Times, PAP"] == "source_line"
+    assert kinds_of("vi")["(Theo FT)"] == "source_line"
+
+
+def test_related_story_teasers_after_the_closing_source_line():
+    vi = by_language(seeds()["sentences"], "vi").sort("position")
+    after = vi.filter(pl.col("position") > vi.filter(pl.col("text") == "(Theo FT)")["position"][0])
+    assert after.height == 5 and set(after["kind"]) == {"teaser"}
+    assert "body" in set(vi.filter(pl.col("text").str.starts_with("Theo FT,"))["kind"])
+
+
+def test_headlines_subheadings_and_metadata():
+    assert kinds_of("en")["Chinese giant Alibaba is under investigation for espionage activities in Europe"] == "headline"
+    assert kinds_of("sv")["Kommer att övervakas noggrant"] == "subheading"
+    assert kinds_of("pl")["Dane klientów AliExpress trafiały do chińskiego rządu?"] == "subheading"
+    assert kinds_of("it")["I sospetti di spionaggio per Alibaba"] == "subheading"
+    assert kinds_of("it")["date 2023-10"] == "other"
+    assert kinds_of("en")["\\"] == "other"
+
+
+def test_glued_sentence_is_split_at_the_capitalised_function_word():
+    en = kinds_of("en")
+    assert "Belgian security services reported Finance Times" in en
+    assert any(t.startswith("The checking activity is focused") for t in en)
+
+
+def test_camel_case_names_are_not_split():
+    rows = segment_article("x", "Users of AliExpress and LinkedIn said YouTube grew in the period.", 0, "en")
+    assert [r["text"] for r in rows] == ["Users of AliExpress and LinkedIn said YouTube grew in the period."]
+
+
+def test_unknown_language_still_segments_by_layout():
+    text = "Заголовок статьи\n\nПервое предложение статьи. Второе предложение статьи.\n\nИсточник: ТАСС"
+    rows = segment_article("x", text, 0, "ru")
+    assert [r["kind"] for r in rows][:3] == ["headline", "body", "body"]
