@@ -37,8 +37,9 @@ def _print_summary(s: dict) -> None:
     print(f"run {s['run_id']}: {s['status'].upper()}" + (f" ({s['reason']})" if s["reason"] else ""))
     print(f"  articles in: {s['articles_in']}   published: {s['articles_published']}   "
           f"quarantined: {s['articles_quarantined']} ({s['inputs_rejected']} unreadable inputs)")
-    print(f"  sentences: {s['sentences']}   claims: {s['claims']} (+{s['claims_quarantined']} quarantined)   "
-          f"citations: {s['citations']}")
+    print(f"  claims quarantined: {s['claims_quarantined']}")
+    if s["corpus"]:
+        print("  warehouse now holds: " + ", ".join(f"{n} {t}" for t, n in s["corpus"].items()))
     failed = s["failed_expectations"]
     print(f"  expectations: {s['expectations_evaluated']} evaluated, {len(failed)} failed")
     for f in failed:

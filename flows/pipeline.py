@@ -37,6 +37,7 @@ class RunSummary:
     expectations_evaluated: int = 0
     failed_expectations: list[dict] = field(default_factory=list)
     reason: str = ""
+    corpus: dict[str, int] = field(default_factory=dict)  # rows per curated table after the run
     timings: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -64,18 +65,24 @@ def process_batch(articles: pl.DataFrame) -> dict[str, pl.DataFrame]:
 
 
 @task(name="stage", retries=2, retry_delay_seconds=2)
-def stage(warehouse: str, run_id: str, frames: dict[str, pl.DataFrame], rejected: pl.DataFrame) -> None:
+def stage(warehouse: str, frames: dict[str, pl.DataFrame], full_refresh: bool) -> None:
     wh = Warehouse(warehouse)
     wh.initialise([(code, code) for code in langid.known_codes()])
-    wh.stage(frames)
-    ingest_quarantine = rejected.select(
+    wh.stage(frames, full_refresh=full_refresh)
+
+
+@task(name="record-rejected-inputs", retries=2, retry_delay_seconds=2)
+def record_rejected(warehouse: str, run_id: str, rejected: pl.DataFrame) -> None:
+    from flows.audit import RESULT_SCHEMA
+
+    wh = Warehouse(warehouse)
+    wh.initialise([(code, code) for code in langid.known_codes()])
+    rows = rejected.select(
         pl.lit("ingest").alias("stage"), pl.lit("inputs").alias("table_name"),
         pl.col("source_uri").alias("record_id"), pl.lit(None, pl.String).alias("article_id"),
         "source_uri", "reason", pl.lit(None, pl.String).alias("expectation"), pl.lit(None, pl.String).alias("payload"),
     )
-    from flows.audit import RESULT_SCHEMA
-
-    wh.record_audit(run_id, pl.DataFrame(schema=RESULT_SCHEMA), ingest_quarantine)
+    wh.record_audit(run_id, pl.DataFrame(schema=RESULT_SCHEMA), rows)
 
 
 @task(name="audit")
@@ -89,8 +96,8 @@ def audit(warehouse: str, run_id: str, expectations: str | None):
 
 
 @task(name="publish", retries=2, retry_delay_seconds=2)
-def publish(warehouse: str, run_id: str, full_refresh: bool) -> dict[str, int]:
-    return Warehouse(warehouse).publish(run_id, full_refresh=full_refresh)
+def publish(warehouse: str, run_id: str) -> dict[str, int]:
+    return Warehouse(warehouse).publish(run_id)
 
 
 # ---------------------------------------------------------------- flow
@@ -98,6 +105,31 @@ def publish(warehouse: str, run_id: str, full_refresh: bool) -> dict[str, int]:
 
 def _batches(frame: pl.DataFrame, size: int) -> list[pl.DataFrame]:
     return [frame.slice(i, size) for i in range(0, frame.height, size)] or [frame]
+
+
+def _apply_audit(summary: RunSummary, outcome, articles: pl.DataFrame, warehouse: str, timed, logger) -> None:
+    """Publish when no critical expectation failed; fill the summary either way."""
+    results, quarantined = outcome.results, outcome.quarantine
+    summary.expectations_evaluated = results.height
+    summary.failed_expectations = results.filter(~pl.col("success")).select(
+        "table_name", "description", "severity", "unexpected_count"
+    ).to_dicts()
+    held = set(quarantined.filter(pl.col("table_name") == "articles")["record_id"])
+    new_held = articles.filter(pl.col("article_id").is_in(list(held))).height
+    summary.articles_quarantined += new_held
+    summary.claims_quarantined = quarantined.filter(pl.col("table_name") == "claims")["record_id"].n_unique()
+    if not outcome.passed:
+        summary.status = "blocked"
+        summary.reason = "critical expectation failed: " + "; ".join(
+            f"{r['table_name']}: {r['description']}" for r in outcome.critical_failures.iter_rows(named=True)
+        )
+        logger.warning("audit blocked publishing: %s", summary.reason)
+        return
+    counts = timed("publish", lambda: publish(warehouse, summary.run_id))
+    summary.status = "published"
+    summary.articles_published = articles.height - new_held
+    summary.corpus = counts
+    summary.sentences, summary.claims, summary.citations = counts["sentences"], counts["claims"], counts["citations"]
 
 
 def _merge(parts: list[dict[str, pl.DataFrame]]) -> dict[str, pl.DataFrame]:
@@ -130,35 +162,25 @@ def curate(
 
     articles, rejected = timed("ingest", lambda: read_articles(source))
     summary.articles_in, summary.inputs_rejected = articles.height, rejected.height
-    size = batch_size or setting("pipeline", "batch_size")
-    frames = timed("process", lambda: _merge(
-        [f.result() for f in process_batch.map(_batches(articles, size))]
-    ))
-    sources = articles.select("article_id", pl.col("all_uris").alias("source_uri")).explode("source_uri")
-    frames["article_sources"] = sources
-    timed("stage", lambda: stage(warehouse, summary.run_id, frames, rejected))
-    outcome = timed("audit", lambda: audit(warehouse, summary.run_id, expectations))
-
-    results = outcome.results
-    summary.expectations_evaluated = results.height
-    summary.failed_expectations = results.filter(~pl.col("success")).select(
-        "table_name", "description", "severity", "unexpected_count"
-    ).to_dicts()
-    quarantined = outcome.quarantine
-    summary.articles_quarantined = rejected.height + quarantined.filter(pl.col("table_name") == "articles")["record_id"].n_unique()
-    if outcome.passed:
-        counts = timed("publish", lambda: publish(warehouse, summary.run_id, full_refresh))
-        summary.status = "published"
-        summary.articles_published = counts["articles"]
-        summary.sentences, summary.claims, summary.citations = counts["sentences"], counts["claims"], counts["citations"]
-        summary.claims_quarantined = frames["claims"].height - counts["claims"]
-    else:
-        failed = outcome.critical_failures
+    summary.articles_quarantined = rejected.height
+    if articles.height == 0:
+        # nothing new to audit: say so instead of republishing an unchanged warehouse
         summary.status = "blocked"
-        summary.reason = "critical expectation failed: " + "; ".join(
-            f"{r['table_name']}: {r['description']}" for r in failed.iter_rows(named=True)
-        )
-        logger.warning("audit blocked publishing: %s", summary.reason)
+        summary.reason = f"no readable articles in {source} ({rejected.height} inputs quarantined)"
+        timed("record", lambda: record_rejected(warehouse, summary.run_id, rejected))
+        outcome = None
+    else:
+        size = batch_size or setting("pipeline", "batch_size")
+        frames = timed("process", lambda: _merge(
+            [f.result() for f in process_batch.map(_batches(articles, size))]
+        ))
+        frames["article_sources"] = articles.select(
+            "article_id", pl.col("all_uris").alias("source_uri")
+        ).explode("source_uri")
+        timed("stage", lambda: stage(warehouse, frames, full_refresh))
+        timed("record", lambda: record_rejected(warehouse, summary.run_id, rejected))
+        outcome = timed("audit", lambda: audit(warehouse, summary.run_id, expectations))
+        _apply_audit(summary, outcome, articles, warehouse, timed, logger)
     summary.timings = timings
     Warehouse(warehouse).log_run({
         "run_id": summary.run_id, "started_at": started,
@@ -169,7 +191,7 @@ def curate(
         "claims": summary.claims, "citations": summary.citations,
         "expectations_evaluated": summary.expectations_evaluated,
         "expectations_failed": len(summary.failed_expectations),
-        "critical_failed": outcome.critical_failures.height, "timings": timings,
+        "critical_failed": outcome.critical_failures.height if outcome else 0, "timings": timings,
     })
     logger.info("run %s %s: %d articles in, %d published", summary.run_id, summary.status,
                 summary.articles_in, summary.articles_published)

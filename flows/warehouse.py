@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -16,28 +17,23 @@ import polars as pl
 
 from flows.config import SQL_DIR
 
-STAGED_TABLES = ("articles", "article_sources", "sentences", "citations", "claims")
-# what a quarantined row takes with it when it leaves: child table -> (parent table, join column)
-CASCADE = {
-    "article_sources": ("articles", "article_id"),
-    "sentences": ("articles", "article_id"),
-    "citations": ("articles", "article_id"),
-    "claims": ("sentences", "sentence_id"),
+@dataclass(frozen=True)
+class Table:
+    key: str                                  # the column a quarantine row names
+    order: str                                # physical order in curated.* (stable output)
+    parents: tuple[tuple[str, str], ...] = () # (parent table, column): a row leaves with its parent
+    per_article: bool = True                  # rows belong to one article (kept or replaced with it)
+
+
+# In dependency order: parents before children.
+TABLES: dict[str, Table] = {
+    "articles": Table("article_id", "article_id"),
+    "article_sources": Table("article_id", "article_id, source_uri", (("articles", "article_id"),)),
+    "sentences": Table("sentence_id", "article_id, position", (("articles", "article_id"),)),
+    "citations": Table("citation_id", "article_id, name", (("articles", "article_id"),)),
+    "claims": Table("claim_id", "claim_id", (("sentences", "sentence_id"),)),
 }
-KEYS = {
-    "articles": "article_id",
-    "article_sources": "article_id",
-    "sentences": "sentence_id",
-    "citations": "citation_id",
-    "claims": "claim_id",
-}
-ORDER = {
-    "articles": "article_id",
-    "article_sources": "article_id, source_uri",
-    "sentences": "article_id, position",
-    "citations": "article_id, name",
-    "claims": "claim_id",
-}
+STAGED_TABLES = tuple(TABLES)
 
 
 class WarehouseBusy(RuntimeError):
@@ -78,16 +74,49 @@ class Warehouse:
 
     # ------------------------------------------------------------ write: staging
 
-    def stage(self, frames: dict[str, pl.DataFrame]) -> None:
-        """Replace staging.* with this run's frames (bulk, through Arrow), typed like curated.*."""
+    def stage(self, frames: dict[str, pl.DataFrame], full_refresh: bool = False) -> None:
+        """Write the next version of every curated table to staging.*, in one transaction.
+
+        Per-article tables get this run's rows plus the curated rows of every article the run does
+        not replace (re-read text or a source whose text changed replaces its old version). Tables
+        derived from the whole corpus start empty and are filled by later steps from staging.*.
+        """
         with self.connect() as con:
             con.execute("BEGIN")
-            for table in STAGED_TABLES:
-                con.execute(f"CREATE OR REPLACE TABLE staging.{table} AS SELECT * FROM curated.{table} LIMIT 0")
-                frame = frames[table]
-                cols = [c[0] for c in con.execute(f"DESCRIBE staging.{table}").fetchall()]
+            con.register("new_sources", frames["article_sources"].to_arrow())
+            if full_refresh:
+                con.execute("CREATE OR REPLACE TEMP TABLE kept AS SELECT article_id FROM curated.articles LIMIT 0")
+            else:
+                con.execute(
+                    """CREATE OR REPLACE TEMP TABLE kept AS
+                       SELECT article_id FROM curated.articles
+                       WHERE article_id NOT IN (SELECT article_id FROM new_sources)
+                         AND article_id NOT IN (SELECT article_id FROM curated.article_sources
+                                                WHERE source_uri IN (SELECT source_uri FROM new_sources))"""
+                )
+            for name, table in TABLES.items():
+                con.execute(f"CREATE OR REPLACE TABLE staging.{name} AS SELECT * FROM curated.{name} LIMIT 0")
+                if table.per_article:
+                    con.execute(f"INSERT INTO staging.{name} SELECT * FROM curated.{name} "
+                                f"WHERE article_id IN (SELECT article_id FROM kept)")
+                frame = frames.get(name)
+                if frame is None:
+                    continue
+                cols = [c[0] for c in con.execute(f"DESCRIBE staging.{name}").fetchall()]
                 con.register("frame", frame.select([c for c in cols if c in frame.columns]).to_arrow())
-                con.execute(f"INSERT INTO staging.{table} BY NAME SELECT * FROM frame")
+                con.execute(f"INSERT INTO staging.{name} BY NAME SELECT * FROM frame")
+                con.unregister("frame")
+            con.execute("COMMIT")
+
+    def write_staging(self, frames: dict[str, pl.DataFrame]) -> None:
+        """Replace whole staging tables (the corpus-wide steps write their results this way)."""
+        with self.connect() as con:
+            con.execute("BEGIN")
+            for name, frame in frames.items():
+                con.execute(f"DELETE FROM staging.{name}")
+                cols = [c[0] for c in con.execute(f"DESCRIBE staging.{name}").fetchall()]
+                con.register("frame", frame.select([c for c in cols if c in frame.columns]).to_arrow())
+                con.execute(f"INSERT INTO staging.{name} BY NAME SELECT * FROM frame")
                 con.unregister("frame")
             con.execute("COMMIT")
 
@@ -101,14 +130,15 @@ class Warehouse:
             con.register("q", quarantine.to_arrow())
             con.execute("INSERT INTO audit.quarantine BY NAME SELECT ? AS run_id, * FROM q", [run_id])
             # say which article and input each quarantined row came from, and keep the row itself
-            for table in STAGED_TABLES:
+            for name, table in TABLES.items():
+                article = "t.article_id" if table.per_article else "NULL"
                 con.execute(
                     f"""UPDATE audit.quarantine q
-                        SET article_id = t.article_id, payload = to_json(t)
-                        FROM staging.{table} t
+                        SET article_id = {article}, payload = to_json(t)
+                        FROM staging.{name} t
                         WHERE q.run_id = ? AND q.stage = 'audit' AND q.table_name = ?
-                          AND q.record_id = CAST(t.{KEYS[table]} AS VARCHAR)""",
-                    [run_id, table],
+                          AND q.record_id = CAST(t.{table.key} AS VARCHAR)""",
+                    [run_id, name],
                 )
             con.execute(
                 """UPDATE audit.quarantine q SET source_uri = a.source_uri
@@ -120,17 +150,16 @@ class Warehouse:
 
     # ------------------------------------------------------------ publish
 
-    def publish(self, run_id: str, full_refresh: bool = False) -> dict[str, int]:
-        """Move audited staging rows into curated.* in one transaction (write-audit-publish).
+    def publish(self, run_id: str) -> dict[str, int]:
+        """Swap the audited staging tables into curated.* in one transaction (write-audit-publish).
 
-        Rows this run quarantined stay out, with everything hanging off them. Articles are merged by
-        content: an article re-read is replaced, a source whose text changed drops its old version.
-        Readers see the previous complete version until COMMIT, and a crash before it changes nothing.
+        Rows this run quarantined stay out, with everything that hangs off them. Readers see the
+        previous complete version until COMMIT; a failure or a kill before it changes nothing.
         """
         with self.connect() as con:
             con.execute("BEGIN")
             try:
-                counts = self._publish(con, run_id, full_refresh)
+                counts = self._publish(con, run_id)
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
@@ -138,39 +167,20 @@ class Warehouse:
         return counts
 
     @staticmethod
-    def _publish(con, run_id: str, full_refresh: bool) -> dict[str, int]:
-        # 1. the audited rows: staging minus quarantined keys, cascading to children
-        for table in STAGED_TABLES:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE good_{table} AS SELECT * FROM staging.{table}")
-        for table in STAGED_TABLES:
-            key = KEYS[table]
+    def _publish(con, run_id: str) -> dict[str, int]:
+        for name, table in TABLES.items():  # parents first, so cascades see their final parents
+            con.execute(f"CREATE OR REPLACE TEMP TABLE good_{name} AS SELECT * FROM staging.{name}")
             con.execute(
-                f"DELETE FROM good_{table} WHERE {key} IN (SELECT record_id FROM audit.quarantine "
+                f"DELETE FROM good_{name} WHERE CAST({table.key} AS VARCHAR) IN (SELECT record_id FROM audit.quarantine "
                 f"WHERE run_id = ? AND stage = 'audit' AND table_name = ?)",
-                [run_id, table],
+                [run_id, name],
             )
-            if table in CASCADE:
-                parent, col = CASCADE[table]
-                con.execute(f"DELETE FROM good_{table} WHERE {col} NOT IN (SELECT {col} FROM good_{parent})")
-        # 2. which curated articles this run replaces
-        if full_refresh:
-            con.execute("CREATE OR REPLACE TEMP TABLE replaced AS SELECT article_id FROM curated.articles")
-        else:
-            con.execute(
-                """CREATE OR REPLACE TEMP TABLE replaced AS
-                   SELECT article_id FROM curated.articles
-                   WHERE article_id IN (SELECT article_id FROM staging.articles)
-                      OR article_id IN (SELECT article_id FROM curated.article_sources
-                                        WHERE source_uri IN (SELECT source_uri FROM staging.article_sources))"""
-            )
-        # 3. swap them
-        for table in STAGED_TABLES:
-            con.execute(f"DELETE FROM curated.{table} WHERE article_id IN (SELECT article_id FROM replaced)")
-            con.execute(f"INSERT INTO curated.{table} SELECT * FROM good_{table} ORDER BY {ORDER[table]}")
-        counts = {
-            t: con.execute(f"SELECT count(*) FROM good_{t}").fetchall()[0][0] for t in STAGED_TABLES
-        }
-        return counts
+            for parent, col in table.parents:
+                con.execute(f"DELETE FROM good_{name} WHERE {col} IS NOT NULL AND {col} NOT IN (SELECT {col} FROM good_{parent})")
+        for name, table in TABLES.items():
+            con.execute(f"DELETE FROM curated.{name}")
+            con.execute(f"INSERT INTO curated.{name} SELECT * FROM good_{name} ORDER BY {table.order}")
+        return {name: con.execute(f"SELECT count(*) FROM good_{name}").fetchall()[0][0] for name in TABLES}
 
     # ------------------------------------------------------------ run log and reads
 

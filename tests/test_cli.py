@@ -38,8 +38,8 @@ def test_run_publishes_then_blocks(tmp_path):
     junk.write_bytes(b"\x00\x00binary")
     blocked = newsflow("run", "--source", str(junk), "--warehouse", str(warehouse))
     assert blocked.returncode == 1
-    assert "BLOCKED" in blocked.stdout and "critical expectation failed" in blocked.stdout
-    assert "[critical] articles: the run staged at least one readable article" in blocked.stdout
+    assert "BLOCKED" in blocked.stdout and "no readable articles" in blocked.stdout
+    assert "1 unreadable inputs" in blocked.stdout
 
 
 def test_sql_formats(seed_run, tmp_path):

@@ -53,7 +53,7 @@ def test_audit_results_and_run_log(seed_run, query):
     assert set(results["table_name"]) == {"articles", "sentences", "citations", "claims"}
     run = query("SELECT * FROM audit.runs WHERE run_id = ?", [run_id]).row(0, named=True)
     assert run["status"] == "published" and run["articles_in"] == 5
-    assert set(json.loads(run["timings"])) >= {"ingest", "process", "stage", "audit", "publish"}
+    assert set(json.loads(run["timings"])) >= {"ingest", "process", "stage", "record", "audit", "publish"}
 
 
 def test_sentence_offsets_hold_in_the_warehouse(query):
@@ -113,6 +113,7 @@ def test_nothing_readable_blocks_publishing(prefect_backend, tmp_path):
     junk.write_bytes(b"\x00\x01\x02binary")
     summary = curate(source=str(junk), warehouse=str(warehouse))
     assert summary["status"] == "blocked" and summary["inputs_rejected"] == 1
+    assert summary["reason"].startswith("no readable articles")
     assert_same(before, snapshot(warehouse))
     q = Warehouse(warehouse).query("SELECT reason FROM audit.quarantine WHERE run_id = ?", [summary["run_id"]])
     assert q["reason"][0].startswith("binary content")
@@ -149,8 +150,8 @@ def test_publish_that_fails_midway_changes_nothing(prefect_backend, tmp_path, mo
     before = snapshot(warehouse)
     original = Warehouse._publish
 
-    def crash_after_deleting(con, run_id, full_refresh):
-        original(con, run_id, full_refresh=True)  # curated rows already swapped inside the transaction
+    def crash_after_deleting(con, run_id):
+        original(con, run_id)  # curated rows already swapped inside the transaction
         raise RuntimeError("killed mid-publish")
 
     monkeypatch.setattr(Warehouse, "_publish", staticmethod(crash_after_deleting))
