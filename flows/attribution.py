@@ -66,6 +66,8 @@ class Source:
 
 
 def _strip_function_words(phrase: str, language: str) -> str:
+    if language in setting("names", "syllabic_languages"):
+        return phrase.strip(" .,;:’'")  # a syllable is not a word there: 'Cơ quan' would lose 'Cơ'
     fw = function_words(language)
     words = phrase.split()
     while words and words[0].casefold().strip("’'") in fw:
@@ -106,6 +108,13 @@ def _phrase_before(text: str, cue_start: int, language: str) -> str | None:
     if comp:
         clause = clause[comp[-1][1]:]
     toks = tokens(clause)
+    clause_names = name_spans(clause, language)
+    lead = clause.lstrip()
+    for n in clause_names:
+        starts_clause = n.start == len(clause) - len(lead)
+        ends_at_cue = not clause[n.end:].strip()
+        if (starts_clause and " " in n.text) or (ends_at_cue and len(toks) > 1 and not starts_clause):
+            return n.text  # "Alibaba Group rzecz jasna ... zaprzecza"; "... di Alibaba ha negato"
     if 1 <= len(toks) <= _MAX_PHRASE_TOKENS:
         return clause.strip()
     near = [n for n in names if n.end <= cue_start and len(tokens(text, n.end, cue_start)) <= setting("claims", "speaker_window")]
@@ -120,11 +129,12 @@ def _phrase_after(text: str, cue_end: int, language: str) -> str | None:
     toks = tokens(text, cue_end, stop)[: _MAX_PHRASE_TOKENS + 2]
     if not toks:
         return None
-    fw = function_words(language)
-    lead = next((t for t in toks if t[2].casefold() not in fw), None)
-    for name in name_spans(text, language, cue_end, stop):
-        if lead and name.start == lead[0]:
-            return name.text
+    phrase = text[toks[0][0]:toks[-1][1]]
+    if find_outlets(phrase):
+        return phrase  # _as_source picks the outlet out of it
+    names = name_spans(text, language, cue_end, toks[-1][1])
+    if names:
+        return names[0].text  # "theo dữ liệu của Ngân hàng Quốc gia Bỉ" -> the bank
     return text[toks[0][0]:toks[-1][1]]
 
 

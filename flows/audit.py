@@ -155,15 +155,28 @@ def run_audit(warehouse_path: Path, suites: list[dict] | None = None) -> AuditOu
     return AuditOutcome(pl.DataFrame(results, schema=RESULT_SCHEMA), pl.DataFrame(quarantine, schema=QUARANTINE_SCHEMA))
 
 
+def _exception_message(info) -> str | None:
+    """GX reports errors either flat or per metric: find any raised exception."""
+    if not isinstance(info, dict):
+        return None
+    if info.get("raised_exception"):
+        return str(info.get("exception_message") or "error")
+    for value in info.values():
+        if isinstance(value, dict) and value.get("raised_exception"):
+            return str(value.get("exception_message") or "error")
+    return None
+
+
 def _collect(data: dict, r: dict, results: list, quarantine: list) -> None:
     """One expectation result -> an audit.results row, plus quarantine rows for a failed row-level check."""
     table, key = data["meta"]["table"], data["meta"]["key"]
     spec = data["expectations"][r["expectation_config"]["meta"]["index"]]
     severity = spec["meta"]["severity"]
     description = spec["meta"].get("description", spec["type"])
-    if (r.get("exception_info") or {}).get("raised_exception"):
+    error = _exception_message(r.get("exception_info"))
+    if error is not None:
         severity = "critical"  # an expectation that could not run is an audit that did not happen
-        description += f" (could not run: {r['exception_info'].get('exception_message')})"
+        description += f" (could not run: {error})"
     failing = [] if r["success"] else _failing_keys(r, key)
     stats = r.get("result") or {}
     unexpected = stats.get("unexpected_count")

@@ -14,6 +14,7 @@ from functools import cache
 import polars as pl
 import stopwordsiso
 
+from flows.config import setting
 from flows.reference import ANY_LANGUAGE, cues, lookup_outlet, outlets
 
 # Apostrophes end a token: "l’Università" -> "l", "Università"; "Alibaba’s" -> "Alibaba", "s".
@@ -53,6 +54,7 @@ def name_spans(text: str, language: str, start: int = 0, end: int | None = None)
     toks = tokens(text, start, end)
     fw = function_words(language)
     connectors = _connectors()
+    syllabic = language in setting("names", "syllabic_languages")
     spans, run = [], []
 
     def close():
@@ -75,6 +77,8 @@ def name_spans(text: str, language: str, start: int = 0, end: int | None = None)
             run.append(tok)
         elif run and (t.casefold() in connectors or t.isdigit()):
             run.append(tok)
+        elif run and syllabic and t.casefold() not in fw and i + 1 < len(toks) and _capitalised(toks[i + 1][2]):
+            run.append(tok)  # "Ngân hàng Quốc gia Bỉ": a lower-case syllable inside the name
         else:
             close()
     close()

@@ -15,7 +15,7 @@ import polars as pl
 from prefect import flow, get_run_logger, task
 from prefect.runtime import flow_run
 
-from flows import attribution, ingest, langid, segment
+from flows import attribution, entities, ingest, langid, linking, segment
 from flows.config import DEFAULT_WAREHOUSE, setting
 from flows.warehouse import Warehouse
 
@@ -61,7 +61,9 @@ def process_batch(articles: pl.DataFrame) -> dict[str, pl.DataFrame]:
     articles = langid.flag_articles(articles, sentences)
     citations = attribution.extract_citations(articles, sentences)
     claims = attribution.extract_claims(articles, sentences, citations)
-    return {"articles": articles, "sentences": sentences, "citations": citations, "claims": claims}
+    mentions, edges = entities.extract_mentions(articles, sentences, claims)
+    return {"articles": articles, "sentences": sentences, "citations": citations, "claims": claims,
+            "mentions": mentions, "entity_edges": edges}
 
 
 @task(name="stage", retries=2, retry_delay_seconds=2)
@@ -83,6 +85,12 @@ def record_rejected(warehouse: str, run_id: str, rejected: pl.DataFrame) -> None
         "source_uri", "reason", pl.lit(None, pl.String).alias("expectation"), pl.lit(None, pl.String).alias("payload"),
     )
     wh.record_audit(run_id, pl.DataFrame(schema=RESULT_SCHEMA), rows)
+
+
+@task(name="link", retries=1)
+def link(warehouse: str) -> dict[str, int]:
+    """Corpus-wide: one entity per real-world thing; claims and citations point at entities."""
+    return linking.resolve_entities(Warehouse(warehouse))
 
 
 @task(name="audit")
@@ -179,6 +187,7 @@ def curate(
         ).explode("source_uri")
         timed("stage", lambda: stage(warehouse, frames, full_refresh))
         timed("record", lambda: record_rejected(warehouse, summary.run_id, rejected))
+        timed("link", lambda: link(warehouse))
         outcome = timed("audit", lambda: audit(warehouse, summary.run_id, expectations))
         _apply_audit(summary, outcome, articles, warehouse, timed, logger)
     summary.timings = timings

@@ -31,6 +31,11 @@ TABLES: dict[str, Table] = {
     "article_sources": Table("article_id", "article_id, source_uri", (("articles", "article_id"),)),
     "sentences": Table("sentence_id", "article_id, position", (("articles", "article_id"),)),
     "citations": Table("citation_id", "article_id, name", (("articles", "article_id"),)),
+    "entities": Table("entity_id", "entity_id", per_article=False),
+    "entity_aliases": Table("entity_id", "entity_id, alias, language", (("entities", "entity_id"),), per_article=False),
+    "mentions": Table("mention_id", "article_id, start_char, mention_id",
+                      (("sentences", "sentence_id"), ("entities", "entity_id"))),
+    "entity_edges": Table("article_id", "article_id, key_a, key_b", (("articles", "article_id"),)),
     "claims": Table("claim_id", "claim_id", (("sentences", "sentence_id"),)),
 }
 STAGED_TABLES = tuple(TABLES)

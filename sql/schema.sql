@@ -59,7 +59,8 @@ CREATE TABLE IF NOT EXISTS curated.citations (
     how        VARCHAR,            -- strongest evidence: source_line | according_to | reported | mention
     surface    VARCHAR,            -- the text as written in the article (first occurrence)
     sentence_id VARCHAR,           -- first sentence that cites it
-    evidence_count INTEGER         -- how many times the article cites it
+    evidence_count INTEGER,        -- how many times the article cites it
+    entity_id  VARCHAR             -- the outlet as an entity (curated.entities)
 );
 
 CREATE TABLE IF NOT EXISTS curated.claims (
@@ -73,7 +74,50 @@ CREATE TABLE IF NOT EXISTS curated.claims (
     attribution    VARCHAR,        -- quote | reported | according_to | source_line | inherited
     cue            VARCHAR,        -- the lexicon cue that established the attribution ('' when inherited)
     start_char     INTEGER,
-    end_char       INTEGER
+    end_char       INTEGER,
+    source_entity_id VARCHAR,      -- the entity the source names (curated.entities)
+    entity_ids     VARCHAR[],      -- entities mentioned in the claim
+    quantity_ids   VARCHAR[],      -- quantities stated in the claim
+    date_ids       VARCHAR[]       -- dates stated in the claim
+);
+
+CREATE TABLE IF NOT EXISTS curated.entities (
+    entity_id   VARCHAR,           -- 'E' || a hash of the entity's stable key (ISO code, GeoNames id, or name)
+    name        VARCHAR,           -- canonical name: the known (English) name, else the commonest surface
+    type        VARCHAR,           -- PER | ORG | LOC | MISC
+    subtype     VARCHAR,           -- country | region | city | outlet | agency | alias | '' (learned from the corpus)
+    external_id VARCHAR,           -- ISO 3166 / CLDR region code, GeoNames id, or ''
+    mentions    INTEGER,
+    articles    INTEGER,
+    languages   VARCHAR[]          -- languages of the articles that mention it
+);
+
+CREATE TABLE IF NOT EXISTS curated.entity_aliases (
+    entity_id VARCHAR,
+    alias     VARCHAR,             -- a surface form seen in the corpus
+    language  VARCHAR,             -- the language of the article it was seen in
+    mentions  INTEGER
+);
+
+CREATE TABLE IF NOT EXISTS curated.mentions (
+    mention_id  VARCHAR,           -- sentence_id || '-m' || n
+    article_id  VARCHAR,
+    sentence_id VARCHAR,
+    entity_key  VARCHAR,           -- candidate key before resolution (LOC:BE, ORG:outlet:..., NAME:...)
+    entity_id   VARCHAR,
+    surface     VARCHAR,           -- = substring(articles.text, start_char + 1, end_char - start_char)
+    start_char  INTEGER,
+    end_char    INTEGER,
+    how         VARCHAR,           -- gazetteer | lemma | demonym | fuzzy | name | acronym | source
+    type_hint   VARCHAR,
+    language    VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS curated.entity_edges (
+    article_id VARCHAR,            -- evidence, per article, that two candidate keys are one entity
+    key_a      VARCHAR,
+    key_b      VARCHAR,
+    reason     VARCHAR             -- acronym | surname | lemma
 );
 
 CREATE TABLE IF NOT EXISTS audit.runs (
@@ -123,3 +167,10 @@ CREATE TABLE IF NOT EXISTS ref.languages (
     code VARCHAR,                   -- a code fastText lid.176 can emit, normalised like articles.language
     name VARCHAR
 );
+
+-- Columns added after the first release: warehouses built earlier gain them here.
+ALTER TABLE curated.citations ADD COLUMN IF NOT EXISTS entity_id VARCHAR;
+ALTER TABLE curated.claims ADD COLUMN IF NOT EXISTS source_entity_id VARCHAR;
+ALTER TABLE curated.claims ADD COLUMN IF NOT EXISTS entity_ids VARCHAR[];
+ALTER TABLE curated.claims ADD COLUMN IF NOT EXISTS quantity_ids VARCHAR[];
+ALTER TABLE curated.claims ADD COLUMN IF NOT EXISTS date_ids VARCHAR[];

@@ -50,7 +50,7 @@ def test_audit_results_and_run_log(seed_run, query):
     results = query("SELECT * FROM audit.results WHERE run_id = ?", [run_id])
     assert results.height == seed_run[0]["expectations_evaluated"] >= 20
     assert results["success"].all()
-    assert set(results["table_name"]) == {"articles", "sentences", "citations", "claims"}
+    assert set(results["table_name"]) >= {"articles", "sentences", "citations", "claims", "entities", "mentions"}
     run = query("SELECT * FROM audit.runs WHERE run_id = ?", [run_id]).row(0, named=True)
     assert run["status"] == "published" and run["articles_in"] == 5
     assert set(json.loads(run["timings"])) >= {"ingest", "process", "stage", "record", "audit", "publish"}

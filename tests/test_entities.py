@@ -1,0 +1,85 @@
+"""Entities: one canonical entity per real-world thing across languages and spellings."""
+from functools import cache
+
+import polars as pl
+
+from flows import gazetteer
+from flows.entities import extract_mentions, resolve
+from tests.helpers import process, seeds
+from tests.conftest import FIXTURES
+
+
+@cache
+def resolved():
+    d = seeds()
+    mentions, edges = extract_mentions(d["articles"], d["sentences"], d["claims"])
+    languages = dict(d["articles"].select("article_id", "language").iter_rows())
+    return resolve(mentions, edges, languages)
+
+
+def entity_of(surface: str, language: str) -> set[str]:
+    ents, aliases, mentions, _ = resolved()
+    return set(mentions.filter(pl.col("surface") == surface, pl.col("language") == language)["entity_id"])
+
+
+def one_entity(*pairs) -> str:
+    ids = set().union(*(entity_of(s, l) for s, l in pairs))
+    assert len(ids) == 1, (pairs, ids)
+    return ids.pop()
+
+
+def test_countries_cities_and_outlets_are_one_entity_across_languages():
+    names = dict(resolved()[0].select("entity_id", "name").iter_rows())
+    assert names[one_entity(("Belgio", "it"), ("Belgium", "en"), ("Belgien", "sv"), ("Bỉ", "vi"))] == "Belgium"
+    assert names[one_entity(("Liegi", "it"), ("Liège", "en"), ("Liege", "sv"), ("Liege", "pl"), ("Liège", "vi"))] == "Liège"
+    assert names[one_entity(("Pechino", "it"), ("Beijing", "en"), ("Bắc Kinh", "vi"))] == "Beijing"
+    assert names[one_entity(("Cina", "it"), ("Kina", "sv"), ("Trung Quốc", "vi"))] == "China"
+    assert names[one_entity(("Financial times", "it"), ("Finance Times", "en"), ("Financial Times", "sv"),
+                            ("Financial Times", "pl"), ("FT", "vi"))] == "Financial Times"
+
+
+def test_vsse_long_names_and_acronym_are_one_entity():
+    eid = one_entity(("VSSE", "en"), ("VSSE", "pl"), ("VSSE", "vi"))
+    aliases = set(resolved()[1].filter(pl.col("entity_id") == eid)["alias"])
+    assert "Belgian State Security Service" in aliases
+    assert any(a.startswith("Belgijska Służba Bezpieczeństwa Państwowego") or a.startswith("Służba Bezpieczeństwa") for a in aliases)
+
+
+def test_demonyms_point_to_their_country():
+    be = one_entity(("Belgio", "it"))
+    assert entity_of("belga", "it") == {be}
+    assert entity_of("belgijskim", "pl") == {be}
+    assert entity_of("belgiska", "sv") == {be}
+    cn = one_entity(("Cina", "it"))
+    assert entity_of("chińskich", "pl") == {cn} and entity_of("cinesi", "it") == {cn}
+
+
+def test_people_and_surnames():
+    names = dict(resolved()[0].select("entity_id", "name").iter_rows())
+    types = dict(resolved()[0].select("entity_id", "type").iter_rows())
+    eid = one_entity(("Jonathan Holslag", "it"), ("Jonathan Holslag", "vi"), ("Holslag", "vi"))
+    assert names[eid] == "Jonathan Holslag" and types[eid] == "PER"
+
+
+def test_mention_offsets_reproduce_surfaces():
+    d = seeds()
+    texts = dict(d["articles"].select("article_id", "text").iter_rows())
+    for aid, a, z, surface in resolved()[2].select("article_id", "start_char", "end_char", "surface").iter_rows():
+        assert texts[aid][a:z] == surface
+
+
+def test_ordinary_words_are_not_places():
+    # capitalised common words opening a sentence, and words that only look like a demonym
+    assert gazetteer.demonym("servi", "servire", "it") is None
+    assert gazetteer.demonym("dominare", "dominare", "it") is None
+    ents = resolved()[0]
+    assert not ents.filter(pl.col("name").is_in(["Talā", "Dominica", "Serbia", "Windham"])).height
+
+
+def test_entities_in_german_and_french_articles():
+    out = process([FIXTURES / "frontmatter_de.md", FIXTURES / "articles.jsonl"])
+    mentions, edges = extract_mentions(out["articles"], out["sentences"], out["claims"])
+    ents, _, resolved_mentions, _ = resolve(mentions, edges, {})
+    names = set(ents["name"])
+    assert {"Hamburg", "Marseille", "Deutsche Presse-Agentur", "Agence France-Presse"} <= names
+    assert "Antwerp" in names  # "Antwerpen" in the Dutch article
