@@ -38,6 +38,14 @@ def resolve_entities(warehouse: Warehouse) -> dict[str, int]:
         .group_by("claim_id").agg(pl.col("entity_id").unique().sort().alias("entity_ids"))
     )
     claims = claims.drop("entity_ids").join(inside, on="claim_id", how="left")
+    for table, id_col, out_col in (("quantities", "quantity_id", "quantity_ids"), ("dates", "date_id", "date_ids")):
+        found = warehouse.query(f"SELECT sentence_id, start_char AS f_start, {id_col} FROM staging.{table}")
+        linked = (
+            claims.select("claim_id", "sentence_id", "start_char", "end_char").join(found, on="sentence_id")
+            .filter(pl.col("f_start") >= pl.col("start_char"), pl.col("f_start") < pl.col("end_char"))
+            .group_by("claim_id").agg(pl.col(id_col).sort().alias(out_col))
+        )
+        claims = claims.drop(out_col).join(linked, on="claim_id", how="left")
 
     citations = warehouse.query("SELECT * FROM staging.citations")
     citations = citations.with_columns(

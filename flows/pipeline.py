@@ -15,7 +15,7 @@ import polars as pl
 from prefect import flow, get_run_logger, task
 from prefect.runtime import flow_run
 
-from flows import attribution, entities, ingest, langid, linking, segment
+from flows import attribution, dates, entities, ingest, langid, linking, quantities, segment
 from flows.config import DEFAULT_WAREHOUSE, setting
 from flows.warehouse import Warehouse
 
@@ -62,8 +62,10 @@ def process_batch(articles: pl.DataFrame) -> dict[str, pl.DataFrame]:
     citations = attribution.extract_citations(articles, sentences)
     claims = attribution.extract_claims(articles, sentences, citations)
     mentions, edges = entities.extract_mentions(articles, sentences, claims)
+    found_dates = dates.extract_dates(articles, sentences)
+    found_quantities = quantities.extract_quantities(articles, sentences, found_dates)
     return {"articles": articles, "sentences": sentences, "citations": citations, "claims": claims,
-            "mentions": mentions, "entity_edges": edges}
+            "mentions": mentions, "entity_edges": edges, "dates": found_dates, "quantities": found_quantities}
 
 
 @task(name="stage", retries=2, retry_delay_seconds=2)

@@ -36,6 +36,8 @@ TABLES: dict[str, Table] = {
     "mentions": Table("mention_id", "article_id, start_char, mention_id",
                       (("sentences", "sentence_id"), ("entities", "entity_id"))),
     "entity_edges": Table("article_id", "article_id, key_a, key_b", (("articles", "article_id"),)),
+    "quantities": Table("quantity_id", "article_id, start_char, quantity_id", (("sentences", "sentence_id"),)),
+    "dates": Table("date_id", "article_id, start_char, date_id", (("sentences", "sentence_id"),)),
     "claims": Table("claim_id", "claim_id", (("sentences", "sentence_id"),)),
 }
 STAGED_TABLES = tuple(TABLES)

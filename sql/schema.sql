@@ -113,6 +113,32 @@ CREATE TABLE IF NOT EXISTS curated.mentions (
     language    VARCHAR
 );
 
+CREATE TABLE IF NOT EXISTS curated.quantities (
+    quantity_id VARCHAR,           -- sentence_id || '-q' || n
+    article_id  VARCHAR,
+    sentence_id VARCHAR,
+    surface     VARCHAR,           -- "100milioni di euro", "3,7 tỷ euro", "30,000 square meter"
+    value       DOUBLE,            -- normalised: scale words applied (100000000, 3700000000, 30000)
+    unit        VARCHAR,           -- ISO 4217 code | % | m2 | km2 | t | kg | km | count | ordinal | fraction
+    dimension   VARCHAR,           -- currency | percent | area | mass | length | count | ordinal | fraction
+    counted     VARCHAR,           -- for counts: the thing counted
+    start_char  INTEGER,
+    end_char    INTEGER
+);
+
+CREATE TABLE IF NOT EXISTS curated.dates (
+    date_id     VARCHAR,           -- sentence_id || '-d' || n
+    article_id  VARCHAR,
+    sentence_id VARCHAR,
+    surface     VARCHAR,           -- "tháng 7/2023", "last July", "pięć lat temu"
+    value       DATE,              -- first day of the period; NULL for a relative date with no anchor
+    precision   VARCHAR,           -- year | month | day
+    relative    BOOLEAN,           -- resolved against the publication date
+    anchor      VARCHAR,           -- absolute | published | unanchored
+    start_char  INTEGER,
+    end_char    INTEGER
+);
+
 CREATE TABLE IF NOT EXISTS curated.entity_edges (
     article_id VARCHAR,            -- evidence, per article, that two candidate keys are one entity
     key_a      VARCHAR,

@@ -1,0 +1,184 @@
+"""Dates: absolute and relative, normalised against the article's publication date where it is known.
+
+  "2023-10-05", "05.10.2023"               day
+  "tháng 7/2023", "luglio 2023", "7/2023"   month
+  "nel 2018", "vào năm 2021", "in 2018"     year
+  "last July", "lo scorso luglio", "w lipcu", "I juli"   month, the latest one not after publication
+  "five years ago", "pięć lat temu"         year, publication year minus N
+  "last year", "năm ngoái"                  year, publication year minus 1
+Month names come from CLDR (Babel) for the article's language, matched on lemmas too ('lipcu' ->
+'lipiec'); cue words from seeds/lexicons/cues.csv, number words from seeds/reference/units.csv.
+A cheap regex pre-filter keeps sentences with no digit, month name or cue out of the parser.
+A relative date in an article with no publication date keeps its surface but no value ('unanchored').
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+from functools import cache
+
+import polars as pl
+
+from flows.entities import _lemma
+from flows.quantities import _words
+from flows.reference import find_cues
+
+DATE_SCHEMA = {
+    "date_id": pl.String,
+    "article_id": pl.String,
+    "sentence_id": pl.String,
+    "surface": pl.String,
+    "value": pl.Date,          # first day of the period
+    "precision": pl.String,    # year | month | day
+    "relative": pl.Boolean,
+    "anchor": pl.String,       # absolute | published | unanchored
+    "start_char": pl.Int32,
+    "end_char": pl.Int32,
+}
+
+_ISO = re.compile(r"(?<![\d.,/-])(\d{4})-(\d{1,2})-(\d{1,2})(?![\d-])")
+_DMY = re.compile(r"(?<![\d.,/])(\d{1,2})[./](\d{1,2})[./](\d{4})(?![\d.,/])")
+_MY = re.compile(r"(?<![\d.,/])(\d{1,2})/(\d{4})(?![\d/])")
+_DM = re.compile(r"(?<![\d.,/])(\d{1,2})/(\d{1,2})(?![\d/])")
+_YEAR = re.compile(r"(?<![\w/-])(?<!\d[.,])((?:19|20)\d\d)(?![\w/-])(?![.,]\d)")
+
+
+@cache
+def _months(language: str) -> dict[str, int]:
+    from babel import Locale, UnknownLocaleError
+
+    names: dict[str, int] = {}
+    for lang in dict.fromkeys([language, "en"]):
+        try:
+            loc = Locale.parse(lang)
+        except (UnknownLocaleError, ValueError):
+            continue
+        for context in ("format", "stand-alone"):
+            for width in ("wide", "abbreviated"):
+                for number, name in loc.months[context][width].items():
+                    name = name.casefold().strip(".")
+                    if len(name) >= 3 and not any(ch.isdigit() for ch in name):
+                        names.setdefault(name, number)
+        if lang == language:
+            break  # English month names only for languages CLDR does not know
+    return names
+
+
+def _month_of(word: str, language: str) -> int | None:
+    months = _months(language)
+    folded = word.casefold()
+    return months.get(folded) or months.get(_lemma(word, language).casefold())
+
+
+@cache
+def _number_words(language: str) -> dict[str, float]:
+    return {w.surface.casefold(): w.value for w in _words(language).get("number_word", [])}
+
+
+def _candidate(text: str, language: str) -> bool:
+    """Pre-filter: only sentences with a digit, a month name or a date cue go to the parser."""
+    if any(ch.isdigit() for ch in text):
+        return True
+    if find_cues(text, language, "date_ago") or find_cues(text, language, "date_last_year"):
+        return True
+    return any(_month_of(w, language) for w in re.findall(r"[^\W\d_]{3,}", text))
+
+
+def _latest_month(month: int, base: date) -> date:
+    """The latest `month` not after the base date."""
+    year = base.year if month <= base.month else base.year - 1
+    return date(year, month, 1)
+
+
+def extract_sentence(text: str, language: str, base: date | None) -> list[dict]:
+    """Dates in one sentence (offsets relative to it)."""
+    found: list[dict] = []
+
+    def add(a, z, value, precision, relative):
+        if any(a < f["end"] and f["start"] < z for f in found):
+            return
+        anchor = "absolute" if not relative else ("published" if value is not None else "unanchored")
+        found.append(dict(start=a, end=z, value=value, precision=precision, relative=relative, anchor=anchor))
+
+    def safe(y, m=1, d=1):
+        try:
+            return date(int(y), int(m), int(d))
+        except ValueError:
+            return None
+
+    for m in _ISO.finditer(text):
+        if (v := safe(m[1], m[2], m[3])):
+            add(m.start(), m.end(), v, "day", False)
+    for m in _DMY.finditer(text):
+        if (v := safe(m[3], m[2], m[1])):
+            add(m.start(), m.end(), v, "day", False)
+    # relative: "last year"
+    for a, z, _ in find_cues(text, language, "date_last_year"):
+        add(a, z, date(base.year - 1, 1, 1) if base else None, "year", True)
+    # relative: "five years ago", "pięć lat temu", "il y a 5 ans", "vor 5 Jahren"
+    numbers = _number_words(language)
+    for a, z, cue in find_cues(text, language, "date_ago"):
+        window = text[z:z + 30] if cue.position == "after" else text[max(0, a - 30):a]
+        m = re.search(r"(\d+|[^\W\d_]+)\s+([^\W\d_]+)\s*$" if cue.position != "after" else r"^\s*(\d+|[^\W\d_]+)\s+([^\W\d_]+)", window)
+        if not m:
+            continue
+        amount = float(m.group(1)) if m.group(1).isdigit() else numbers.get(m.group(1).casefold())
+        unit_ok = bool(find_cues(m.group(2), language, "year_word"))
+        if amount is None or not unit_ok:
+            continue
+        start = a - (len(window) - m.start()) if cue.position != "after" else a
+        end = z if cue.position != "after" else z + m.end()
+        add(start, end, date(base.year - int(amount), 1, 1) if base else None, "year", True)
+    # month with a year: "luglio 2023", "July 2023", "tháng 7/2023", "7/2023", "5 października 2023"
+    for m in re.finditer(r"(?:(\d{1,2})\.?\s+)?([^\W\d_]+(?:\s\d{1,2})?)[\s/,]+((?:19|20)\d\d)(?!\d)", text):
+        month = _month_of(m.group(2), language)
+        if month:
+            day = m.group(1)
+            value = safe(m.group(3), month, day or 1)
+            if value:
+                add(m.start(), m.end(), value, "day" if day else "month", False)
+    for m in _MY.finditer(text):
+        if (v := safe(m[2], m[1])):
+            add(m.start() - (6 if text[:m.start()].endswith("tháng ") else 0), m.end(), v, "month", False)
+    # month alone after a cue ("last July", "lo scorso luglio", "w lipcu", "I juli"): the latest such month
+    for m in re.finditer(r"[^\W\d_]+(?:\s\d{1,2})?", text):
+        month = _month_of(m.group(0), language)
+        if not month:
+            continue
+        before = text[max(0, m.start() - 20):m.start()]
+        cue = find_cues(before, language, "date_last")
+        if not cue or before[cue[-1][1]:].strip():
+            continue
+        start = m.start() - (len(before) - cue[-1][0])
+        add(start, m.end(), _latest_month(month, base) if base else None, "month", True)
+    # day/month without a year ("Ngày 7/7"): the latest such day
+    for m in _DM.finditer(text):
+        d, mo = int(m[1]), int(m[2])
+        if 1 <= d <= 31 and 1 <= mo <= 12 and not (d < mo <= 10):  # 1/5 is a fraction
+            value = None
+            if base:
+                year = base.year if (mo, d) <= (base.month, base.day) else base.year - 1
+                value = safe(year, mo, d)
+            add(m.start(), m.end(), value, "day", True)
+    # a bare year: "nel 2018", "vào năm 2021"
+    for m in _YEAR.finditer(text):
+        add(m.start(), m.end(), date(int(m[1]), 1, 1), "year", False)
+    return sorted(found, key=lambda f: f["start"])
+
+
+def extract_dates(articles: pl.DataFrame, sentences: pl.DataFrame) -> pl.DataFrame:
+    info = {aid: (lang, pub) for aid, lang, pub in articles.select("article_id", "language", "published").iter_rows()}
+    rows = []
+    for s in sentences.filter(pl.col("kind") != "other").iter_rows(named=True):
+        language, published = info[s["article_id"]]
+        if not _candidate(s["text"], language):
+            continue
+        base = s["start_char"]
+        for n, d in enumerate(extract_sentence(s["text"], language, published)):
+            rows.append({
+                "date_id": f"{s['sentence_id']}-d{n}", "article_id": s["article_id"], "sentence_id": s["sentence_id"],
+                "surface": s["text"][d["start"]:d["end"]], "value": d["value"], "precision": d["precision"],
+                "relative": d["relative"], "anchor": d["anchor"],
+                "start_char": base + d["start"], "end_char": base + d["end"],
+            })
+    return pl.DataFrame(rows, schema=DATE_SCHEMA)
