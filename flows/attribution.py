@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from flows.config import setting
+from flows.gazetteer import fold, non_names
 from flows.names import function_words, name_spans, resolve_outlet, tokens
 from flows.reference import find_cues, find_outlets
 
@@ -72,6 +73,8 @@ def _strip_function_words(phrase: str, language: str) -> str:
     words = phrase.split()
     while words and words[0].casefold().strip("’'") in fw:
         words.pop(0)
+    if words and (m := re.match(r"(\w{1,4})['’](?=\w)", words[0])) and m.group(1).casefold() in fw:
+        words[0] = words[0][m.end():]  # an elided article: "L’azienda" -> "azienda"
     return " ".join(words).strip(" .,;:’'")
 
 
@@ -106,17 +109,26 @@ def _phrase_before(text: str, cue_start: int, language: str) -> str | None:
     clause = text[clause_start:cue_start]
     comp = find_cues(clause, language, "complementizer")
     if comp:
+        head = clause[:comp[-1][0]]
+        if 1 <= len(tokens(head)) <= 3 and _strip_function_words(head, language):
+            return head.strip()  # a relative clause: "L’azienda che gestisce ... ha negato" -> L’azienda
         clause = clause[comp[-1][1]:]
     toks = tokens(clause)
-    clause_names = name_spans(clause, language)
     lead = clause.lstrip()
-    for n in clause_names:
+    skip = non_names(language)
+    for n in name_spans(clause, language):
+        core = _strip_function_words(n.text, language)
+        if not core or fold(core) in skip:
+            continue  # 'Mittwoch', 'The'
         starts_clause = n.start == len(clause) - len(lead)
-        ends_at_cue = not clause[n.end:].strip()
-        if (starts_clause and " " in n.text) or (ends_at_cue and len(toks) > 1 and not starts_clause):
-            return n.text  # "Alibaba Group rzecz jasna ... zaprzecza"; "... di Alibaba ha negato"
+        if starts_clause and " " in core:
+            return n.text  # "Alibaba Group rzecz jasna wszystkiemu zaprzecza"
     if 1 <= len(toks) <= _MAX_PHRASE_TOKENS:
-        return clause.strip()
+        # trailing function words and dates are not the speaker: "die Hafenbehörde am Mittwoch"
+        fw = function_words(language)
+        while len(toks) > 1 and (toks[-1][2].casefold() in fw or fold(toks[-1][2]) in skip):
+            toks = toks[:-1]
+        return clause[toks[0][0]:toks[-1][1]].strip()
     near = [n for n in names if n.end <= cue_start and len(tokens(text, n.end, cue_start)) <= setting("claims", "speaker_window")]
     return near[-1].text if near else None
 

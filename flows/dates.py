@@ -40,6 +40,7 @@ _ISO = re.compile(r"(?<![\d.,/-])(\d{4})-(\d{1,2})-(\d{1,2})(?![\d-])")
 _DMY = re.compile(r"(?<![\d.,/])(\d{1,2})[./](\d{1,2})[./](\d{4})(?![\d.,/])")
 _MY = re.compile(r"(?<![\d.,/])(\d{1,2})/(\d{4})(?![\d/])")
 _DM = re.compile(r"(?<![\d.,/])(\d{1,2})/(\d{1,2})(?![\d/])")
+_DIGIT = re.compile(r"\d")
 _YEAR = re.compile(r"(?<![\w/-])(?<!\d[.,])((?:19|20)\d\d)(?![\w/-])(?![.,]\d)")
 
 
@@ -77,7 +78,7 @@ def _number_words(language: str) -> dict[str, float]:
 
 def _candidate(text: str, language: str) -> bool:
     """Pre-filter: only sentences with a digit, a month name or a date cue go to the parser."""
-    if any(ch.isdigit() for ch in text):
+    if _DIGIT.search(text):
         return True
     if find_cues(text, language, "date_ago") or find_cues(text, language, "date_last_year"):
         return True

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import polars as pl
 
@@ -44,6 +44,7 @@ def norm(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
+@lru_cache(maxsize=200_000)
 def fold(text: str) -> str:
     """Casefold and strip diacritics: for comparing word stems (chińskiego ~ Chiny)."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
@@ -128,6 +129,7 @@ def _listed() -> dict[str, tuple[Entry, str]]:
     return out
 
 
+@lru_cache(maxsize=200_000)
 def lookup(surface: str, language: str) -> Entry | None:
     """The known entity a surface names, in this language: listed aliases, countries, then cities."""
     key = norm(surface)
@@ -164,6 +166,7 @@ def _country_stems(language: str) -> dict[str, Entry]:
     return {s: e for s, e in stems.items() if e is not None}
 
 
+@lru_cache(maxsize=200_000)
 def demonym(word: str, lemma: str, language: str) -> Entry | None:
     """The country an adjective or demonym names ('belgijskim' -> Belgium), if any."""
     pattern = _demonym_suffixes(language)

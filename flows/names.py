@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
-from functools import cache
+from functools import cache, lru_cache
 
 import polars as pl
 import stopwordsiso
@@ -85,6 +85,7 @@ def name_spans(text: str, language: str, start: int = 0, end: int | None = None)
     return spans
 
 
+@lru_cache(maxsize=100_000)
 def resolve_outlet(surface: str) -> tuple[str, str] | None:
     """(canonical name, kind) for a known outlet: exact alias first, then a close spelling ('Finance Times')."""
     surface = " ".join(surface.split()).strip(" .,;:()[]\"'“”«»")

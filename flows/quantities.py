@@ -171,7 +171,7 @@ def extract_sentence(text: str, language: str, masked: list[tuple[int, int]]) ->
                 hit = _match_word(text, end, language, kind) or _match_word(text, pos, language, kind)
                 if hit is None:
                     # 'di euro', 'de dólares': one function word between the number and its unit
-                    fw = re.match(r"(\w+)\s+", text[pos:])
+                    fw = re.match(r"(\w+)(?:\s+|['’])", text[pos:])
                     if fw and fw.group(1).casefold() in function_words(language):
                         hit = _match_word(text, pos + fw.end(), language, kind)
                 if hit:
@@ -211,8 +211,7 @@ def extract_quantities(articles: pl.DataFrame, sentences: pl.DataFrame, dates: p
         masks.setdefault(sid, []).append((a, z))
     rows = []
     for s in sentences.filter(pl.col("kind") != "other").iter_rows(named=True):
-        if not any(ch.isdigit() for ch in s["text"]) and not _word_pattern(languages[s["article_id"]], "ordinal"):
-            continue
+
         base = s["start_char"]
         masked = [(a - base, z - base) for a, z in masks.get(s["sentence_id"], [])]
         for n, q in enumerate(extract_sentence(s["text"], languages[s["article_id"]], masked)):

@@ -35,13 +35,22 @@ class Cue:
 
 
 def _boundary_pattern(phrases: list[str]) -> str:
-    """Alternation of phrases, longest first, bounded so 'sa' never matches inside 'säger'."""
-    parts = []
+    """Alternation of phrases, longest first, bounded so 'sa' never matches inside 'säger'.
+
+    Word-bounded phrases share one pair of look-arounds (one alternation, not one per phrase: fast).
+    """
+    words, others = [], []
     for p in sorted(set(phrases), key=len, reverse=True):
         esc = re.escape(p).replace(r"\ ", r"\s+")
-        left = r"(?<!\w)" if p[:1].isalnum() else ""
-        right = r"(?!\w)" if p[-1:].isalnum() else ""
-        parts.append(left + esc + right)
+        if p[:1].isalnum() and p[-1:].isalnum():
+            words.append(esc)
+        else:
+            left = r"(?<!\w)" if p[:1].isalnum() else ""
+            right = r"(?!\w)" if p[-1:].isalnum() else ""
+            others.append(left + esc + right)
+    parts = others[:]
+    if words:
+        parts.append(r"(?<!\w)(?:" + "|".join(words) + r")(?!\w)")
     return "|".join(parts)
 
 

@@ -7,6 +7,7 @@ source line) carry the rest, so an article in a language with no lexicon is stil
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
@@ -32,6 +33,7 @@ _TERMINAL = tuple(".!?…。！？")
 # "TimesThe": a lower-case letter glued to a capitalised word (scraped headings and links lose their space).
 _GLUE = re.compile(r"(?<=[^\W\d_])(?<=\w{2})(?=[A-ZÀ-ÖØ-ÞĀ-Ž][a-zà-öø-ÿā-ž]{2,}\b)")
 _LIST_SEP = re.compile(r"\s+[/|·•]\s+")
+_TWO_LETTERS = re.compile(r"[^\W\d_][\s\S]*?[^\W\d_]")
 
 
 @dataclass
@@ -78,10 +80,16 @@ def _unglue(text: str, start: int, end: int, function_words: frozenset[str]) -> 
     return [(a, b) for a, b in zip(bounds, bounds[1:]) if b > a]
 
 
-def _split_block(text: str, start: int, end: int, language: str, function_words) -> list[tuple[int, int]]:
-    piece = text[start:end]
-    _, offsets = blingfire.text_to_sentences_and_offsets(piece)
-    spans = [(start + a, start + b) for a, b in offsets] or [(start, end)]
+def _sentence_bounds(text: str, start: int) -> list[int]:
+    """Sentence end offsets for text[start:], from one blingfire call per article."""
+    _, offsets = blingfire.text_to_sentences_and_offsets(text[start:])
+    return sorted({start + b for _, b in offsets})
+
+
+def _split_block(text: str, start: int, end: int, language: str, function_words, bounds: list[int]) -> list[tuple[int, int]]:
+    cuts = [b for b in bounds[bisect.bisect_right(bounds, start):bisect.bisect_left(bounds, end)]]
+    edges = [start, *cuts, end]
+    spans = [(a, z) for a, z in zip(edges, edges[1:]) if text[a:z].strip()] or [(start, end)]
     out = []
     for a, b in spans:
         # A caption glued to a source line ("Źródło: PAP / Zdjęcie: unsplash") is its own sentence.
@@ -145,7 +153,7 @@ def _classify_blocks(text, blocks, sentences, body_start, language) -> list[str]
             for i in idx:
                 kinds[i] = "other"
             continue
-        if sum(ch.isalpha() for ch in block_text) < 2:
+        if not _TWO_LETTERS.search(block_text):
             for i in idx:
                 kinds[i] = "other"
             continue
@@ -182,7 +190,7 @@ def _classify_blocks(text, blocks, sentences, body_start, language) -> list[str]
                 kinds[i] = "caption"
             elif _is_source_line(sent, language):
                 kinds[i] = "source_line"
-            elif sum(ch.isalpha() for ch in sent) < 2:
+            elif not _TWO_LETTERS.search(sent):
                 kinds[i] = "other"
     return kinds
 
@@ -191,12 +199,13 @@ def segment_article(article_id: str, text: str, body_start: int, language: str) 
     """Sentences of one article, in order, with offsets into `text` and a kind."""
     function_words = _function_words(language)
     blocks = _blocks(text, body_start)
+    bounds = _sentence_bounds(text, body_start)
     spans: list[Span] = []
     for b, (s, e) in enumerate(blocks):
         if s < body_start:
             spans.append(Span(s, e, b))
             continue
-        spans.extend(Span(a, z, b) for a, z in _split_block(text, s, e, language, function_words))
+        spans.extend(Span(a, z, b) for a, z in _split_block(text, s, e, language, function_words, bounds))
     # trim whitespace inside every span so text == substring(article, start, end)
     trimmed = []
     for sp in spans:

@@ -6,18 +6,15 @@ from pathlib import Path
 
 import polars as pl
 
-from flows import attribution, ingest, langid, segment
+from flows import ingest
+from flows.pipeline import process_batch
 from tests.conftest import SEEDS
 
 
 def process(paths: list[Path]) -> dict[str, pl.DataFrame]:
+    """What the flow's process-batch task computes for these files (its plain function, no Prefect)."""
     articles, _ = ingest.read_files(paths)
-    articles = langid.identify_articles(articles)
-    sentences = langid.identify_sentences(segment.segment(articles))
-    articles = langid.flag_articles(articles, sentences)
-    citations = attribution.extract_citations(articles, sentences)
-    claims = attribution.extract_claims(articles, sentences, citations)
-    return {"articles": articles, "sentences": sentences, "citations": citations, "claims": claims}
+    return process_batch.fn(articles)
 
 
 @cache

@@ -1,0 +1,44 @@
+"""Extraction scored against hand annotations (tests/fixtures/gold.json), with the issue's targets."""
+import polars as pl
+
+from tests.conftest import FIXTURES
+from tests.helpers import process
+from tests.scoring import score
+
+
+def test_entity_recall_with_cross_language_aliases():
+    r = score()["entities"]
+    assert r["all"]["recall"] >= 0.9, score()["entity_misses"]
+    for lang in ("it", "en", "sv", "pl", "vi"):
+        assert r[lang]["recall"] >= 0.9, lang
+
+
+def test_quantities_exact_normalised_values():
+    r = score()["quantities"]["all"]
+    assert r["precision"] >= 0.95 and r["recall"] >= 0.95, score()["quantity_misses"]
+
+
+def test_attribution_accuracy_on_claims_that_name_a_source():
+    r = score()["attribution"]["all"]
+    assert r["accuracy"] >= 0.8, score()["attribution_misses"]
+
+
+def test_french_article_outside_the_seeds():
+    out = process([FIXTURES / "rotterdam_fr.txt"])
+    assert out["articles"]["language"][0] == "fr"
+    q = {(s, u): v for s, u, v in out["quantities"].select("surface", "unit", "value").iter_rows()}
+    assert q[("1,2 milliard d'euros", "EUR")] == 1.2e9
+    assert q[("60 000 mètres carrés", "m2")] == 60000
+    d = out["dates"].select("surface", "value", "precision").to_dicts()
+    assert {"surface": "Il y a cinq ans", "value": __import__("datetime").date(2019, 1, 1), "precision": "year"} in d
+    src = dict(zip(out["claims"]["text"].str.slice(0, 12), out["claims"]["source_name"]))
+    assert src["Le port de R"] == "Reuters"
+    assert src["« Nous voulo"] in {"Boudewijn Siemons", "directeur général"}
+
+
+def test_german_article_outside_the_seeds():
+    out = process([FIXTURES / "frontmatter_de.md"])
+    q = {(s, u): v for s, u, v in out["quantities"].select("surface", "unit", "value").iter_rows()}
+    assert q[("8,2 Millionen", "count")] == 8_200_000 and q[("4 Prozent", "%")] == 4
+    claims = out["claims"].filter(pl.col("attribution") == "quote")
+    assert claims["source_name"].to_list() == ["Hafenchefin Maria Kühn"]
