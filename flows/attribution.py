@@ -188,7 +188,7 @@ def _has_attribution_cue(text: str, language: str) -> bool:
     return bool(find_cues(text, language, "according_to") or find_cues(text, language, "reporting_verb"))
 
 
-def _article_citations(article_id: str, language: str, sents: list[dict]) -> list[dict]:
+def _article_citations(article_id: str, language: str, sents: list[dict], sources: dict[str, Source]) -> list[dict]:
     found: dict[str, dict] = {}
 
     def add(name, kind, how, surface, sid):
@@ -214,7 +214,7 @@ def _article_citations(article_id: str, language: str, sents: list[dict]) -> lis
             continue
         if s["kind"] not in CONTENT_KINDS:
             continue
-        own = sentence_source(text, language)
+        own = sources.get(sid)
         hits = find_outlets(text)
         for hit in hits:
             how = "mention"
@@ -235,14 +235,27 @@ def _article_citations(article_id: str, language: str, sents: list[dict]) -> lis
     return list(found.values())
 
 
-def extract_citations(articles: pl.DataFrame, sentences: pl.DataFrame) -> pl.DataFrame:
+def own_sources(articles: pl.DataFrame, sentences: pl.DataFrame) -> dict[str, Source]:
+    """The source each content sentence names for itself (computed once, used by citations and claims)."""
+    languages = dict(articles.select("article_id", "language").iter_rows())
+    content = sentences.filter(pl.col("kind").is_in(CONTENT_KINDS))
+    out = {}
+    for sid, aid, text in content.select("sentence_id", "article_id", "text").iter_rows():
+        src = sentence_source(text, languages[aid])
+        if src is not None:
+            out[sid] = src
+    return out
+
+
+def extract_citations(articles: pl.DataFrame, sentences: pl.DataFrame, sources: dict[str, Source] | None = None) -> pl.DataFrame:
     """One row per outlet or agency each article cites."""
     rows = []
+    sources = own_sources(articles, sentences) if sources is None else sources
     by_article = sentences.partition_by("article_id", as_dict=True, maintain_order=True)
     for aid, language in articles.select("article_id", "language").iter_rows():
         part = by_article.get((aid,))
         if part is not None:
-            rows.extend(_article_citations(aid, language, part.sort("position").to_dicts()))
+            rows.extend(_article_citations(aid, language, part.sort("position").to_dicts(), sources))
     return pl.DataFrame(rows, schema=CITATION_SCHEMA).sort("article_id", "name")
 
 
@@ -271,8 +284,10 @@ def is_checkable(text: str, language: str) -> bool:
     return not find_cues(text, language, "speculation")
 
 
-def extract_claims(articles: pl.DataFrame, sentences: pl.DataFrame, citations: pl.DataFrame) -> pl.DataFrame:
+def extract_claims(articles: pl.DataFrame, sentences: pl.DataFrame, citations: pl.DataFrame,
+                   sources: dict[str, Source] | None = None) -> pl.DataFrame:
     rows = []
+    sources = own_sources(articles, sentences) if sources is None else sources
     cites_by_article = {k[0]: v.to_dicts() for k, v in citations.partition_by("article_id", as_dict=True).items()}
     languages = dict(articles.select("article_id", "language").iter_rows())
     body = sentences.filter(pl.col("kind") == "body").sort("article_id", "position")
@@ -280,7 +295,7 @@ def extract_claims(articles: pl.DataFrame, sentences: pl.DataFrame, citations: p
         language = languages[s["article_id"]]
         if not is_checkable(s["text"], language):
             continue
-        source = sentence_source(s["text"], language) or _article_source(
+        source = sources.get(s["sentence_id"]) or _article_source(
             # the source line wins over body mentions, as ordered by _article_source
             sorted(cites_by_article.get(s["article_id"], []), key=lambda c: c["sentence_id"])
         )

@@ -65,9 +65,16 @@ def _months(language: str) -> dict[str, int]:
     return names
 
 
+@cache
+def _month_prefixes(language: str) -> frozenset[str]:
+    return frozenset(name[:3] for name in _months(language))
+
+
 def _month_of(word: str, language: str) -> int | None:
-    months = _months(language)
     folded = word.casefold()
+    if folded[:3] not in _month_prefixes(language):
+        return None  # cheap: most words share no first letters with a month name
+    months = _months(language)
     return months.get(folded) or months.get(_lemma(word, language).casefold())
 
 

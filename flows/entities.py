@@ -104,30 +104,34 @@ class _ArticleMentions:
             self.edges.append({"article_id": self.article_id, "key_a": a, "key_b": b, "reason": reason})
 
 
-def _known_ngrams(text: str, language: str):
+def _known_ngrams(text: str, language: str, toks):
     """Greedy longest known names over token n-grams: (start, end, entry, how)."""
-    toks = tokens(text)
     n, i, out = len(toks), 0, []
     lower_aliases = gazetteer.lowercase_aliases()
+    cap = [t[2][:1].isupper() for t in toks]
+    # joined[i]: tokens i and i+1 are separated by spaces or a hyphen only (they can be one name)
+    joined = [not text[toks[k][1]:toks[k + 1][0]].strip(" -") for k in range(n - 1)] + [False]
     while i < n:
         if toks[i][2] in lower_aliases:
             entry = gazetteer.lookup(toks[i][2], language)
             out.append((toks[i][0], toks[i][1], entry, "gazetteer"))
             i += 1
             continue
-        if not (toks[i][2][:1].isupper() or (i + 1 < n and toks[i + 1][2][:1].isupper())):
+        if not (cap[i] or (i + 1 < n and cap[i + 1] and joined[i])):
             i += 1
             continue
+        # the longest run of joined tokens from i, at most MAX_NGRAM
+        longest = 1
+        while longest < MAX_NGRAM and i + longest < n and joined[i + longest - 1]:
+            longest += 1
         hit = None
-        for size in range(min(MAX_NGRAM, n - i), 0, -1):
+        for size in range(longest, 0, -1):
+            if size == 1 and not cap[i]:
+                continue
+            if not any(cap[i:i + size]):
+                continue
+            surface = text[toks[i][0]:toks[i + size - 1][1]]
             window = toks[i:i + size]
-            if not any(t[2][:1].isupper() for t in window):
-                continue
-            if size == 1 and not window[0][2][:1].isupper():
-                continue
-            if any(text[a[1]:b[0]].strip(" -") for a, b in zip(window, window[1:])):
-                continue  # punctuation between the words: not one name
-            surface = text[window[0][0]:window[-1][1]]
             entry = gazetteer.lookup(surface, language)
             how = "gazetteer"
             if entry is None and size == 1:
@@ -177,9 +181,10 @@ def _opens_sentence(text: str, start: int) -> bool:
 
 def _sentence_mentions(acc: _ArticleMentions, sid: str, base: int, text: str, speakers: list[str]):
     language = acc.language
-    spans = [t for t in (_trim(s, text, acc) for s in name_spans(text, language)) if t is not None]
+    toks = tokens(text)
+    spans = [t for t in (_trim(s, text, acc) for s in name_spans(text, language, toks=toks)) if t is not None]
     known = []
-    for a, z, entry, how in _known_ngrams(text, language):
+    for a, z, entry, how in _known_ngrams(text, language, toks):
         inside_longer = any(s.start <= a and z <= s.end and (s.start, s.end) != (a, z) and " " in s.text for s in spans)
         if entry.subtype == "city" and (inside_longer or (_opens_sentence(text, a) and _is_common_word(text[a:z], acc))):
             continue  # 'Vincent' in 'Vincent Van Quickenborne'; 'Tale' opening an Italian sentence
@@ -230,8 +235,8 @@ def _sentence_mentions(acc: _ArticleMentions, sid: str, base: int, text: str, sp
         taken.append((span.start, span.end))
     fw = function_words(language)
     # lower-case demonyms and adjectives: 'belga', 'belgisk', 'chińskiego'
-    for a, z, word in tokens(text):
-        if word[:1].isupper() or overlaps(a, z) or word in fw or len(word) < 4:
+    for a, z, word in toks:
+        if word[:1].isupper() or len(word) < 4 or word in fw or overlaps(a, z):
             continue
         country = gazetteer.demonym(word, _lemma(word, language), language)
         if country is not None:

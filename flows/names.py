@@ -49,9 +49,9 @@ def tokens(text: str, start: int = 0, end: int | None = None) -> list[tuple[int,
     return [(m.start(), m.end(), m.group(0)) for m in TOKEN.finditer(text, start, len(text) if end is None else end)]
 
 
-def name_spans(text: str, language: str, start: int = 0, end: int | None = None) -> list[Name]:
+def name_spans(text: str, language: str, start: int = 0, end: int | None = None, toks=None) -> list[Name]:
     """Capitalised token runs in text[start:end]; a lone capitalised function word ('The', 'Il') is not a name."""
-    toks = tokens(text, start, end)
+    toks = tokens(text, start, end) if toks is None else toks
     fw = function_words(language)
     connectors = _connectors()
     syllabic = language in setting("names", "syllabic_languages")

@@ -107,12 +107,15 @@ def _words(s: str) -> int:
 
 
 def _starts_with_cue(s: str, language: str, kind: str, within: int = 0) -> bool:
-    return any(a <= within for a, _, _ in find_cues(s, language, kind))
+    """A `kind` cue starting in the first `within` characters (only the head of `s` is searched)."""
+    return any(a <= within for a, _, _ in find_cues(s[:within + 40], language, kind))
 
 
 def _is_source_line(s: str, language: str) -> bool:
     """'Source: X', 'Källor: X och Y', '(Theo FT)': a label then a few names, nothing else."""
     inner = s.strip()
+    if len(inner.split()) > 18:
+        return False  # a label and at most 15 names: longer text is body
     wrapped = inner.startswith("(") and inner.endswith(")")
     if wrapped:
         inner = inner[1:-1].strip()
