@@ -65,10 +65,15 @@ def _lemma(word: str, language: str) -> str:
         return word  # a language simplemma does not cover
 
 
+@lru_cache(maxsize=256)
+def _org_words(language: str) -> re.Pattern:
+    words = sorted(gazetteer.org_words(language), key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)")
+
+
 def _type_hint(surface: str, language: str) -> str:
     words = surface.split()
-    folded = f" {fold(surface)} "
-    if any(f" {w} " in folded for w in gazetteer.org_words(language)) or _is_acronym(surface):
+    if _org_words(language).search(fold(surface)) or _is_acronym(surface):
         return "ORG"
     if len(words) == 1 and re.search(r"[a-z][A-Z]", surface):  # AliExpress, eWtp
         return "ORG"
@@ -235,8 +240,9 @@ def _sentence_mentions(acc: _ArticleMentions, sid: str, base: int, text: str, sp
         taken.append((span.start, span.end))
     fw = function_words(language)
     # lower-case demonyms and adjectives: 'belga', 'belgisk', 'chińskiego'
+    heads = gazetteer.country_heads(language)
     for a, z, word in toks:
-        if word[:1].isupper() or len(word) < 4 or word in fw or overlaps(a, z):
+        if len(word) < 4 or fold(word)[:3] not in heads or word[:1].isupper() or word in fw or overlaps(a, z):
             continue
         country = gazetteer.demonym(word, _lemma(word, language), language)
         if country is not None:

@@ -166,6 +166,12 @@ def _country_stems(language: str) -> dict[str, Entry]:
     return {s: e for s, e in stems.items() if e is not None}
 
 
+@cache
+def country_heads(language: str) -> frozenset[str]:
+    """First three letters of every country name a demonym in `language` can come from (a pre-filter)."""
+    return frozenset(stem[:3] for stem in _country_stems(language))
+
+
 @lru_cache(maxsize=200_000)
 def demonym(word: str, lemma: str, language: str) -> Entry | None:
     """The country an adjective or demonym names ('belgijskim' -> Belgium), if any."""

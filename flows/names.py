@@ -41,6 +41,10 @@ def function_words(language: str) -> frozenset[str]:
 
 
 def _capitalised(tok: str) -> bool:
+    if tok[0].isupper():
+        return True
+    if tok[0].islower():
+        return False
     core = tok.lstrip("@#")
     return bool(core) and (core[0].isupper() or (core[0].isdigit() and any(c.isupper() for c in core)))
 
@@ -70,18 +74,20 @@ def name_spans(text: str, language: str, start: int = 0, end: int | None = None,
 
     for i, tok in enumerate(toks):
         a, z, t = tok
-        contiguous = not run or re.fullmatch(r"[ \t]*", text[run[-1][1]:a]) is not None
-        if not contiguous:
-            close()
+        if run and text[run[-1][1]:a].strip(" \t"):
+            close()  # punctuation between the words: the name ended
         if _capitalised(t):
             run.append(tok)
-        elif run and (t.casefold() in connectors or t.isdigit()):
+        elif not run:
+            continue
+        elif t.casefold() in connectors or t.isdigit():
             run.append(tok)
-        elif run and syllabic and t.casefold() not in fw and i + 1 < len(toks) and _capitalised(toks[i + 1][2]):
+        elif syllabic and t.casefold() not in fw and i + 1 < len(toks) and _capitalised(toks[i + 1][2]):
             run.append(tok)  # "Ngân hàng Quốc gia Bỉ": a lower-case syllable inside the name
         else:
             close()
-    close()
+    if run:
+        close()
     return spans
 
 

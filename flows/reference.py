@@ -75,15 +75,18 @@ def find_cues(text: str, language: str, kind: str) -> list[tuple[int, int, Cue]]
     pattern, table = cue_matcher(language, kind)
     if pattern is None:
         return []
+    matches = list(pattern.finditer(text))
+    if not matches:
+        return []  # the common case: no need to look for phrases that hide cues
     masked = []
     not_cues, _ = cue_matcher(language, "not_cue")
     if not_cues is not None:
         masked = [(m.start(), m.end()) for m in not_cues.finditer(text)]
     found = []
-    for m in pattern.finditer(text):
+    for m in matches:
         if any(a <= m.start() < z for a, z in masked):
             continue
-        key = re.sub(r"\s+", " ", m.group(0)).casefold()
+        key = " ".join(m.group(0).split()).casefold()
         found.append((m.start(), m.end(), table.get(key) or Cue(m.group(0), kind, "either", language)))
     return found
 

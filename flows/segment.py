@@ -81,9 +81,28 @@ def _unglue(text: str, start: int, end: int, function_words: frozenset[str]) -> 
 
 
 def _sentence_bounds(text: str, start: int) -> list[int]:
-    """Sentence end offsets for text[start:], from one blingfire call per article."""
-    _, offsets = blingfire.text_to_sentences_and_offsets(text[start:])
-    return sorted({start + b for _, b in offsets})
+    """Sentence end offsets for text[start:], from one blingfire call per article.
+
+    blingfire's own offset helper walks the text in Python; its sentence splitter is C. The
+    sentences it returns keep their words, so each is found again in the text by its words.
+    """
+    bounds, pos = [], start
+    for sentence in blingfire.text_to_sentences(text[start:]).split("\n"):
+        words = sentence.split()
+        if not words:
+            continue
+        first = text.find(words[0], pos)
+        if first < 0:
+            continue
+        end = first
+        for word in words:
+            found = text.find(word, end)
+            if found < 0:
+                break
+            end = found + len(word)
+        bounds.append(end)
+        pos = end
+    return bounds
 
 
 def _split_block(text: str, start: int, end: int, language: str, function_words, bounds: list[int]) -> list[tuple[int, int]]:

@@ -42,3 +42,14 @@ def test_german_article_outside_the_seeds():
     assert q[("8,2 Millionen", "count")] == 8_200_000 and q[("4 Prozent", "%")] == 4
     claims = out["claims"].filter(pl.col("attribution") == "quote")
     assert claims["source_name"].to_list() == ["Hafenchefin Maria Kühn"]
+
+
+def test_language_without_lexicon_is_flagged_and_still_extracted():
+    out = process([FIXTURES / "porto_pt.txt"])
+    article = out["articles"].row(0, named=True)
+    assert article["language"] == "pt" and "no_lexicon" in article["language_flags"]
+    names = set(out["mentions"]["surface"])
+    assert {"Lisboa", "Setúbal"} <= names  # known places, by script-level rules and GeoNames
+    q = {(s, u): v for s, u, v in out["quantities"].select("surface", "unit", "value").iter_rows()}
+    assert q[("7 %", "%")] == 7  # numbers in the CLDR format of a language with no word lists
+    assert set(out["dates"]["value"].dt.year()) >= {2023, 2026}

@@ -158,3 +158,19 @@ def test_publish_that_fails_midway_changes_nothing(prefect_backend, tmp_path, mo
     with pytest.raises(Exception):
         curate(source=str(FIXTURES / "frontmatter_de.md"), warehouse=str(warehouse))
     assert_same(before, snapshot(warehouse))
+
+
+def test_extraction_tables_are_published_and_linked(query):
+    counts = query("""SELECT (SELECT count(*) FROM curated.entities) AS e, (SELECT count(*) FROM curated.mentions) AS m,
+                             (SELECT count(*) FROM curated.quantities) AS q, (SELECT count(*) FROM curated.dates) AS d""").row(0)
+    assert all(n > 5 for n in counts)
+    linked = query("""SELECT count(*) FILTER (WHERE len(entity_ids) > 0) AS with_entities,
+                             count(*) FILTER (WHERE len(quantity_ids) > 0) AS with_quantities,
+                             count(*) FILTER (WHERE len(date_ids) > 0) AS with_dates,
+                             count(*) FILTER (WHERE source_entity_id IS NULL
+                                 AND source_name NOT IN (SELECT name FROM curated.citations)) AS unresolved
+                      FROM curated.claims""").row(0, named=True)
+    assert linked["with_entities"] > 40 and linked["with_quantities"] >= 8 and linked["with_dates"] >= 4
+    assert linked["unresolved"] == 0
+    ft = query("SELECT entity_id, languages FROM curated.entities WHERE name = 'Financial Times'")
+    assert ft.height == 1 and set(ft["languages"][0]) == {"it", "en", "sv", "pl", "vi"}
