@@ -101,8 +101,10 @@ def _phrase_before(text: str, cue_start: int, language: str) -> str | None:
     segment = text[segment_start:cue_start]
     names = name_spans(text, language, segment_start, cue_start)
     lead = segment.lstrip()
-    if names and names[0].start == segment_start + len(segment) - len(lead) and text[names[0].end:names[0].end + 1] == ",":
-        return names[0].text  # appositive: "Jonathan Holslag, docente presso ..., ha confermato"
+    first = names[0] if names else None
+    if (first and first.start == segment_start + len(segment) - len(lead) and text[first.end:first.end + 1] == ","
+            and len(first.text.split()) >= 2 and not first.text.isupper()):
+        return first.text  # appositive: "Jonathan Holslag, docente presso ..., ha confermato" (not a dateline)
     clause_start = segment_start
     for m in _CLAUSE_BREAK.finditer(text, segment_start, cue_start):
         clause_start = m.end()
@@ -123,6 +125,11 @@ def _phrase_before(text: str, cue_start: int, language: str) -> str | None:
         starts_clause = n.start == len(clause) - len(lead)
         if starts_clause and " " in core:
             return n.text  # "Alibaba Group rzecz jasna wszystkiemu zaprzecza"
+    names_in_clause = [n for n in name_spans(clause, language) if len(n.text.split()) >= 2]
+    if names_in_clause and not clause[names_in_clause[-1].end:].strip() and 1 < len(toks):
+        last = names_in_clause[-1].text.split()
+        if all(w[:1].isupper() and w[1:].islower() for w in last):
+            return names_in_clause[-1].text  # "statistics office president Ruth Brand" -> Ruth Brand
     if 1 <= len(toks) <= _MAX_PHRASE_TOKENS:
         # trailing function words and dates are not the speaker: "die Hafenbehörde am Mittwoch"
         fw = function_words(language)

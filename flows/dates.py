@@ -41,6 +41,15 @@ _DMY = re.compile(r"(?<![\d.,/])(\d{1,2})[./](\d{1,2})[./](\d{4})(?![\d.,/])")
 _MY = re.compile(r"(?<![\d.,/])(\d{1,2})/(\d{4})(?![\d/])")
 _DM = re.compile(r"(?<![\d.,/])(\d{1,2})/(\d{1,2})(?![\d/])")
 _DIGIT = re.compile(r"\d")
+_CONNECT = r"(?:\s+(?:de|of|del)\s+|[\s/,.]+)"
+_DAY_MONTH_YEAR = re.compile(
+    r"(?:(?P<day>\d{1,2})\.?" + _CONNECT + r")?(?P<month>[^\W\d_]{3,})\.?(?:\s(?P<day2>\d{1,2}))?,?"
+    + _CONNECT + r"(?P<year>(?:19|20)\d\d)(?!\d)"
+)
+_DAY_MONTH = re.compile(
+    r"(?:(?P<day>\d{1,2})\.?" + _CONNECT + r"(?P<month>[^\W\d_]{3,})(?![\w]))"
+    r"|(?:(?P<month2>[^\W\d_]{3,})\.?\s(?P<day2>\d{1,2})(?![\d/.,]\d))"
+)
 _YEAR = re.compile(r"(?<![\w/-])(?<!\d[.,])((?:19|20)\d\d)(?![\w/-])(?![.,]\d)")
 
 
@@ -83,13 +92,25 @@ def _number_words(language: str) -> dict[str, float]:
     return {w.surface.casefold(): w.value for w in _words(language).get("number_word", [])}
 
 
+@cache
+def _prefilter(language: str) -> re.Pattern:
+    """One regex for 'could hold a date': a digit, a date cue, or a word opening like a month name."""
+    from flows.reference import cue_matcher
+
+    parts = [r"\d"]
+    for kind in ("date_ago", "date_last_year"):
+        pattern, _ = cue_matcher(language, kind)
+        if pattern is not None:
+            parts.append(pattern.pattern)
+    heads = sorted(_month_prefixes(language))
+    if heads:
+        parts.append(r"(?<!\w)(?:" + "|".join(map(re.escape, heads)) + r")")
+    return re.compile("|".join(parts), re.IGNORECASE)
+
+
 def _candidate(text: str, language: str) -> bool:
     """Pre-filter: only sentences with a digit, a month name or a date cue go to the parser."""
-    if _DIGIT.search(text):
-        return True
-    if find_cues(text, language, "date_ago") or find_cues(text, language, "date_last_year"):
-        return True
-    return any(_month_of(w, language) for w in re.findall(r"[^\W\d_]{3,}", text))
+    return _prefilter(language).search(text) is not None
 
 
 def _latest_month(month: int, base: date) -> date:
@@ -137,14 +158,25 @@ def extract_sentence(text: str, language: str, base: date | None) -> list[dict]:
         start = a - (len(window) - m.start()) if cue.position != "after" else a
         end = z if cue.position != "after" else z + m.end()
         add(start, end, date(base.year - int(amount), 1, 1) if base else None, "year", True)
-    # month with a year: "luglio 2023", "July 2023", "tháng 7/2023", "7/2023", "5 października 2023"
-    for m in re.finditer(r"(?:(\d{1,2})\.?\s+)?([^\W\d_]+(?:\s\d{1,2})?)[\s/,]+((?:19|20)\d\d)(?!\d)", text):
-        month = _month_of(m.group(2), language)
+    # month with a year: "luglio 2023", "July 2023", "5 października 2023", "3 de marzo de 2024",
+    # "March 3, 2024"; a short connector word may stand between day, month and year ("de", "of")
+    for m in _DAY_MONTH_YEAR.finditer(text):
+        month = _month_of(m.group("month"), language)
         if month:
-            day = m.group(1)
-            value = safe(m.group(3), month, day or 1)
+            day = m.group("day") or m.group("day2")
+            value = safe(m.group("year"), month, day or 1)
             if value:
                 add(m.start(), m.end(), value, "day" if day else "month", False)
+    # day and month with no year: "Feb 23", "23 March": the latest such day
+    for m in _DAY_MONTH.finditer(text):
+        month = _month_of(m.group("month") or m.group("month2"), language)
+        day = m.group("day") or m.group("day2")
+        if month and day and 1 <= int(day) <= 31:
+            value = None
+            if base:
+                year = base.year if (month, int(day)) <= (base.month, base.day) else base.year - 1
+                value = safe(year, month, day)
+            add(m.start(), m.end(), value, "day", True)
     for m in _MY.finditer(text):
         if (v := safe(m[2], m[1])):
             add(m.start() - (6 if text[:m.start()].endswith("tháng ") else 0), m.end(), v, "month", False)

@@ -137,12 +137,15 @@ def _known_ngrams(text: str, language: str, toks):
                 continue
             surface = text[toks[i][0]:toks[i + size - 1][1]]
             window = toks[i:i + size]
+            lowercase_lead = not cap[i]
             entry = gazetteer.lookup(surface, language)
             how = "gazetteer"
             if entry is None and size == 1:
                 lemma = _lemma(surface, language)
                 if lemma != surface:
                     entry, how = gazetteer.lookup(lemma, language), "lemma"
+            if entry is not None and lowercase_lead and entry.subtype == "city":
+                entry = None  # "el Banco" is not the town El Banco; "châu Âu" (a region) may start lower-case
             if entry is not None:
                 hit = (window[0][0], window[-1][1], entry, how, size)
                 break
@@ -152,6 +155,13 @@ def _known_ngrams(text: str, language: str, toks):
         else:
             i += 1
     return out
+
+
+@lru_cache(maxsize=256)
+def _connectors_of(language: str) -> frozenset[str]:
+    from flows.names import _connectors
+
+    return _connectors() | function_words(language)
 
 
 def _is_common_word(word: str, acc: _ArticleMentions) -> bool:
@@ -208,6 +218,12 @@ def _sentence_mentions(acc: _ArticleMentions, sid: str, base: int, text: str, sp
         if any(a <= span.start and span.end <= z for a, z in known_spans) or overlaps(span.start, span.end) \
                 and not any(span.start <= a and z <= span.end for a, z in known_spans):
             continue  # the known name already covers it (a longer name around a known one stays)
+        inner = [(a, z) for a, z in known_spans if span.start <= a and z <= span.end]
+        rest = span.text
+        for a, z in sorted(inner, reverse=True):
+            rest = rest[:a - span.start] + rest[z - span.start:]
+        if inner and not [w for w in rest.split() if w.casefold() not in _connectors_of(language)]:
+            continue  # only known names and connectors: "Lisboa e Setúbal"
         words = span.text.split()
         if norm(span.text) in skip or words[0].casefold() in skip:
             continue

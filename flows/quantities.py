@@ -34,6 +34,7 @@ UNITS_FILE = SEEDS_DIR / "reference" / "units.csv"
 _NUMBER = re.compile(r"(?<![\w.,/])(\d{1,3}(?:[.,\u00a0\u202f' ]\d{3})+|\d+)(?:([.,])(\d+))?(?![\d/])")
 _FRACTION = re.compile(r"(?<![\w/.,])(\d{1,2})/(\d{1,2})(?![\w/])")
 _SPACE = re.compile(r"[ \u00a0\u202f]?")
+_DIGIT = re.compile(r"\d")
 
 
 @dataclass(frozen=True)
@@ -211,7 +212,10 @@ def extract_quantities(articles: pl.DataFrame, sentences: pl.DataFrame, dates: p
         masks.setdefault(sid, []).append((a, z))
     rows = []
     for s in sentences.filter(pl.col("kind") != "other").iter_rows(named=True):
-
+        language = languages[s["article_id"]]
+        ordinals = _word_pattern(language, "ordinal")
+        if not _DIGIT.search(s["text"]) and (ordinals is None or not ordinals.search(s["text"])):
+            continue  # pre-filter: no digit and no ordinal word
         base = s["start_char"]
         masked = [(a - base, z - base) for a, z in masks.get(s["sentence_id"], [])]
         for n, q in enumerate(extract_sentence(s["text"], languages[s["article_id"]], masked)):

@@ -53,3 +53,27 @@ def test_language_without_lexicon_is_flagged_and_still_extracted():
     q = {(s, u): v for s, u, v in out["quantities"].select("surface", "unit", "value").iter_rows()}
     assert q[("7 %", "%")] == 7  # numbers in the CLDR format of a language with no word lists
     assert set(out["dates"]["value"].dt.year()) >= {2023, 2026}
+
+
+def test_spanish_article():
+    out = process([FIXTURES / "vivienda_es.txt"])
+    assert set(out["citations"]["name"]) == {"Agencia EFE"}
+    src = {t[:20]: (s, a) for t, s, a in out["claims"].select("text", "source_name", "attribution").iter_rows()}
+    assert src["Según el Banco de Es"] == ("Banco de España", "according_to")
+    assert src['"Es el mayor esfuerzo'[:20]] == ("Isabel Rodríguez", "quote")
+    q = {(s, u): v for s, u, v in out["quantities"].select("surface", "unit", "value").iter_rows()}
+    assert q[("2.500 millones de euros", "EUR")] == 2.5e9 and q[("9,2 %", "%")] == 9.2
+    assert "3 de marzo de 2024" in set(out["dates"]["surface"])
+    names = set(out["mentions"]["surface"])
+    assert {"Barcelona", "Valencia"} <= names and "Barcelona y Valencia" not in names
+
+
+def test_english_wire_story():
+    out = process([FIXTURES / "economy_en.txt"])
+    src = {t[:20]: s for t, s in out["claims"].select("text", "source_name").iter_rows()}
+    assert src['"The German economy '] == "Ruth Brand"
+    assert src["BERLIN, Feb 23 (Reut"] == "federal statistics office"  # not the dateline
+    assert src["According to the Bun"] == "Bundesbank"
+    kinds = dict(out["sentences"].select("text", "kind").iter_rows())
+    assert kinds["Reporting by Maria Martinez; Editing by Rachel More"] == "caption"
+    assert {"0.3%", "0.2%", "1.6%"} <= set(out["quantities"]["surface"])
