@@ -230,7 +230,7 @@ def _article_citations(article_id: str, language: str, sents: list[dict], source
             add(hit.name, hit.kind, how, hit.surface, sid)
         if own and own.kind in ("outlet", "agency") and not any(h.name == own.name for h in hits):
             add(own.name, own.kind, "according_to" if own.attribution == "according_to" else "reported", own.name, sid)
-        if own or _has_attribution_cue(text, language):
+        if sid in sources:  # the sentence has an attribution cue
             # a misspelt outlet beside a cue ("reported Finance Times"): close spellings of known names
             taken = [(h.start, h.end) for h in hits]
             for span in name_spans(text, language):
@@ -242,14 +242,19 @@ def _article_citations(article_id: str, language: str, sents: list[dict], source
     return list(found.values())
 
 
-def own_sources(articles: pl.DataFrame, sentences: pl.DataFrame) -> dict[str, Source]:
-    """The source each content sentence names for itself (computed once, used by citations and claims)."""
+def own_sources(articles: pl.DataFrame, sentences: pl.DataFrame) -> dict[str, Source | None]:
+    """The source each content sentence names for itself (computed once, used by citations and claims).
+
+    A sentence with an attribution cue but no source the rules can name maps to None; a sentence
+    with no cue at all is absent.
+    """
     languages = dict(articles.select("article_id", "language").iter_rows())
     content = sentences.filter(pl.col("kind").is_in(CONTENT_KINDS))
-    out = {}
+    out: dict[str, Source | None] = {}
     for sid, aid, text in content.select("sentence_id", "article_id", "text").iter_rows():
-        src = sentence_source(text, languages[aid])
-        if src is not None:
+        language = languages[aid]
+        src = sentence_source(text, language)
+        if src is not None or _has_attribution_cue(text, language):
             out[sid] = src
     return out
 

@@ -168,6 +168,8 @@ def _classify_blocks(text, blocks, sentences, body_start, language) -> list[str]
                 closing_source_block = b
                 break
 
+    # does each sentence open with a photo-credit cue ("Foto:", "©")? asked once per sentence
+    caption_cue = [_starts_with_cue(text[sp.start:sp.end], language, "caption", 2) for sp in sentences]
     for b, idx in by_block.items():
         s, e = blocks[b]
         block_text = text[s:e]
@@ -183,8 +185,7 @@ def _classify_blocks(text, blocks, sentences, body_start, language) -> list[str]
             for i in idx:
                 kinds[i] = "teaser"
             continue
-        caption_block = any(_starts_with_cue(text[sentences[i].start:sentences[i].end], language, "caption", 2)
-                            for i in idx)
+        caption_block = any(caption_cue[i] for i in idx)
         if caption_block and _words(block_text) <= 40:
             # a photo description and its credit; a source line sharing the block keeps its own kind
             for i in idx:
@@ -208,7 +209,7 @@ def _classify_blocks(text, blocks, sentences, body_start, language) -> list[str]
             continue
         for i in idx:
             sent = text[sentences[i].start:sentences[i].end]
-            if _starts_with_cue(sent, language, "caption", 2):
+            if caption_cue[i]:
                 kinds[i] = "caption"
             elif _is_source_line(sent, language):
                 kinds[i] = "source_line"
