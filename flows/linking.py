@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from flows import entities
+from flows import entities, stories
 from flows.gazetteer import fold
 from flows.warehouse import Warehouse
 
@@ -56,3 +56,47 @@ def resolve_entities(warehouse: Warehouse) -> dict[str, int]:
         "claims": claims, "citations": citations,
     })
     return {"entities": ents.height, "mentions": mentions.height}
+
+
+def link_stories(warehouse: Warehouse) -> dict[str, int]:
+    """Stories across languages, then clusters of the same claim inside each story."""
+    articles = warehouse.query("SELECT * FROM staging.articles")
+    mentions = warehouse.query("SELECT article_id, entity_id FROM staging.mentions WHERE entity_id IS NOT NULL")
+    per_article = {aid: set() for aid in articles["article_id"]}
+    for aid, eid in mentions.iter_rows():
+        per_article.setdefault(aid, set()).add(eid)
+    story_of = stories.group_stories(per_article)
+    articles = articles.with_columns(pl.col("article_id").replace_strict(story_of, return_dtype=pl.String).alias("story_id"))
+
+    names = dict(warehouse.query("SELECT entity_id, name FROM staging.entities").iter_rows())
+    story_rows = []
+    for (sid,), part in articles.sort("published", "article_id", nulls_last=True).partition_by("story_id", as_dict=True).items():
+        ids = set(part["article_id"])
+        counts = {}
+        for aid in ids:
+            for eid in per_article.get(aid, ()):
+                counts[eid] = counts.get(eid, 0) + 1
+        top = sorted(counts, key=lambda e: (-counts[e], names.get(e, "")))[:8]
+        story_rows.append({
+            "story_id": sid, "label": part["title"].drop_nulls().first() or part["source_uri"][0],
+            "articles": part.height, "languages": sorted(set(part["language"])),
+            "first_published": part["published"].min(), "top_entities": [names.get(e, e) for e in top],
+        })
+
+    claims = warehouse.query("SELECT claim_id, article_id, language, entity_ids, quantity_ids, date_ids FROM staging.claims")
+    claims = claims.with_columns(pl.col("article_id").replace_strict(story_of, return_dtype=pl.String).alias("story_id"))
+    quantity = {qid: f"Q:{unit}:{value:g}" for qid, unit, value in
+                warehouse.query("SELECT quantity_id, unit, value FROM staging.quantities").iter_rows()}
+    date = {did: f"D:{precision}:{value}" for did, precision, value in
+            warehouse.query("SELECT date_id, precision, value FROM staging.dates WHERE value IS NOT NULL").iter_rows()}
+    anchors = {}
+    for cid, eids, qids, dids in claims.select("claim_id", "entity_ids", "quantity_ids", "date_ids").iter_rows():
+        anchors[cid] = ({f"E:{e}" for e in eids or ()} | {quantity[q] for q in qids or () if q in quantity}
+                        | {date[d] for d in dids or () if d in date})
+    clusters = stories.cluster_claims(claims, anchors)
+    warehouse.write_staging({
+        "articles": articles,
+        "stories": pl.DataFrame(story_rows, schema=stories.STORY_SCHEMA),
+        "claim_clusters": clusters,
+    })
+    return {"stories": len(story_rows), "claim_clusters": clusters["cluster_id"].n_unique()}

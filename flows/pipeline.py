@@ -93,7 +93,8 @@ def record_rejected(warehouse: str, run_id: str, rejected: pl.DataFrame) -> None
 @task(name="link", retries=1)
 def link(warehouse: str) -> dict[str, int]:
     """Corpus-wide: one entity per real-world thing; claims and citations point at entities."""
-    return linking.resolve_entities(Warehouse(warehouse))
+    wh = Warehouse(warehouse)
+    return {**linking.resolve_entities(wh), **linking.link_stories(wh)}
 
 
 @task(name="audit")

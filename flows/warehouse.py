@@ -39,6 +39,8 @@ TABLES: dict[str, Table] = {
     "quantities": Table("quantity_id", "article_id, start_char, quantity_id", (("sentences", "sentence_id"),)),
     "dates": Table("date_id", "article_id, start_char, date_id", (("sentences", "sentence_id"),)),
     "claims": Table("claim_id", "claim_id", (("sentences", "sentence_id"),)),
+    "stories": Table("story_id", "story_id", per_article=False),
+    "claim_clusters": Table("claim_id", "cluster_id, claim_id", (("claims", "claim_id"),), per_article=False),
 }
 STAGED_TABLES = tuple(TABLES)
 

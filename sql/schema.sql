@@ -30,7 +30,8 @@ CREATE TABLE IF NOT EXISTS curated.articles (
     text                VARCHAR,   -- cleaned text; every *_char offset in the warehouse points into it
     original_text       VARCHAR,   -- the text exactly as read (after decoding), front matter removed
     body_start          INTEGER,   -- offset where the body starts (after inline metadata such as "date 2023-10")
-    char_count          INTEGER
+    char_count          INTEGER,
+    story_id            VARCHAR    -- the story it belongs to (curated.stories)
 );
 
 CREATE TABLE IF NOT EXISTS curated.article_sources (
@@ -194,7 +195,26 @@ CREATE TABLE IF NOT EXISTS ref.languages (
     name VARCHAR
 );
 
+CREATE TABLE IF NOT EXISTS curated.stories (
+    story_id        VARCHAR,       -- 'S' || a hash of its earliest article id
+    label           VARCHAR,       -- the title of its earliest article
+    articles        INTEGER,
+    languages       VARCHAR[],
+    first_published DATE,
+    top_entities    VARCHAR[]      -- the entities most of its articles mention
+);
+
+CREATE TABLE IF NOT EXISTS curated.claim_clusters (
+    cluster_id VARCHAR,            -- 'C' || a hash of its first claim id: one row per claim in the cluster
+    claim_id   VARCHAR,
+    article_id VARCHAR,
+    story_id   VARCHAR,
+    language   VARCHAR,
+    anchors    VARCHAR[]           -- shared anchors: Q:<unit>:<value>, D:<precision>:<date>, E:<entity_id>
+);
+
 -- Columns added after the first release: warehouses built earlier gain them here.
+ALTER TABLE curated.articles ADD COLUMN IF NOT EXISTS story_id VARCHAR;
 ALTER TABLE curated.citations ADD COLUMN IF NOT EXISTS entity_id VARCHAR;
 ALTER TABLE curated.claims ADD COLUMN IF NOT EXISTS source_entity_id VARCHAR;
 ALTER TABLE curated.claims ADD COLUMN IF NOT EXISTS entity_ids VARCHAR[];

@@ -31,3 +31,39 @@ SELECT r.* FROM audit.results r JOIN audit.latest_run l USING (run_id);
 
 CREATE OR REPLACE VIEW audit.latest_quarantine AS
 SELECT q.* FROM audit.quarantine q JOIN audit.latest_run l USING (run_id);
+
+-- One row per claim cluster: how widely the claim is told, and by how many independent origins.
+-- An origin is who the claim rests on (its source entity): five outlets repeating "according to the FT"
+-- are one origin.
+CREATE OR REPLACE VIEW curated.claim_cluster_summary AS
+SELECT k.cluster_id, k.story_id,
+       count(*) AS claims,
+       count(DISTINCT k.article_id) AS articles,
+       count(DISTINCT k.language) AS n_languages,
+       list(DISTINCT k.language ORDER BY k.language) AS languages,
+       count(DISTINCT coalesce(c.source_entity_id, c.source_name)) AS origins,
+       list(DISTINCT c.source_name ORDER BY c.source_name) AS sources,
+       list(DISTINCT coalesce(a.outlet, a.source_uri) ORDER BY coalesce(a.outlet, a.source_uri)) AS outlets,
+       min(c.text) AS example
+FROM curated.claim_clusters k
+JOIN curated.claims c USING (claim_id)
+JOIN curated.articles a ON a.article_id = k.article_id
+GROUP BY k.cluster_id, k.story_id;
+
+-- "claims told in three or more languages"
+CREATE OR REPLACE VIEW curated.claims_in_three_or_more_languages AS
+SELECT * FROM curated.claim_cluster_summary WHERE n_languages >= 3;
+
+-- "claims whose only origin is one outlet or speaker", however many articles repeat them
+CREATE OR REPLACE VIEW curated.single_origin_claims AS
+SELECT * FROM curated.claim_cluster_summary WHERE origins = 1;
+
+-- claims corroborated by two or more independent origins
+CREATE OR REPLACE VIEW curated.corroborated_claims AS
+SELECT * FROM curated.claim_cluster_summary WHERE origins >= 2;
+
+-- "what does each language's coverage add that others lack": claims of a story in no cluster
+CREATE OR REPLACE VIEW curated.claims_only_in_one_language AS
+SELECT a.story_id, c.language, c.claim_id, c.source_name, c.text
+FROM curated.claims c JOIN curated.articles a USING (article_id)
+WHERE c.claim_id NOT IN (SELECT claim_id FROM curated.claim_clusters);

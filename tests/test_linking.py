@@ -1,0 +1,67 @@
+"""Cross-lingual linking: stories and claim clusters from language-independent anchors."""
+import shutil
+
+import polars as pl
+import pytest
+
+from flows.pipeline import curate
+from flows.warehouse import Warehouse
+from tests.conftest import FIXTURES, SEEDS
+
+
+@pytest.fixture(scope="module")
+def linked(prefect_backend, tmp_path_factory):
+    """Seeds plus another story told in French and Dutch, plus an unrelated German article."""
+    folder = tmp_path_factory.mktemp("corpus")
+    for f in SEEDS.glob("*.txt"):
+        shutil.copy(f, folder / f.name)
+    for name in ("rotterdam_fr.txt", "rotterdam_nl.txt", "frontmatter_de.md"):
+        shutil.copy(FIXTURES / name, folder / name)
+    warehouse = tmp_path_factory.mktemp("wh") / "w.duckdb"
+    summary = curate(source=str(folder), warehouse=str(warehouse))
+    assert summary["status"] == "published", summary
+    return Warehouse(warehouse)
+
+
+def test_seeds_are_one_story_and_the_other_stories_stay_apart(linked):
+    stories = linked.query("""SELECT a.story_id, list(a.language ORDER BY a.language) AS langs
+                              FROM curated.articles a GROUP BY a.story_id""")
+    by_langs = {tuple(l): s for s, l in stories.iter_rows()}
+    assert ("en", "it", "pl", "sv", "vi") in by_langs
+    assert ("fr", "nl") in by_langs and ("de",) in by_langs
+    assert stories.height == 3
+
+
+def _cluster_of(linked, prefix: str) -> str | None:
+    rows = linked.query("""SELECT k.cluster_id FROM curated.claims c JOIN curated.claim_clusters k USING (claim_id)
+                           WHERE starts_with(c.text, ?)""", [prefix])
+    return rows["cluster_id"][0] if rows.height else None
+
+
+def test_the_2018_agreement_is_one_claim_in_three_languages(linked):
+    en = _cluster_of(linked, "Alibaba’s presence in Liège is the result of an agreement")
+    it = _cluster_of(linked, "L’azienda nel 2018, grazie ad un accordo")
+    vi = _cluster_of(linked, "Trung tâm được thành lập dựa trên thoả thuận")
+    assert en is not None and en == it == vi
+    summary = linked.query("SELECT * FROM curated.claims_in_three_or_more_languages WHERE cluster_id = ?", [en])
+    assert summary.height == 1 and set(summary["languages"][0]) == {"en", "it", "vi"}
+
+
+def test_other_story_claims_never_join_seed_clusters(linked):
+    mixed = linked.query("""SELECT k.cluster_id FROM curated.claim_clusters k
+                            GROUP BY k.cluster_id HAVING count(DISTINCT k.story_id) > 1""")
+    assert mixed.height == 0
+    fr = _cluster_of(linked, "Le port de Rotterdam a annoncé")
+    nl = _cluster_of(linked, "De haven van Rotterdam investeert")
+    assert fr is not None and fr == nl
+    seed_clusters = linked.query("""SELECT DISTINCT k.cluster_id FROM curated.claim_clusters k
+                                    JOIN curated.articles a USING (article_id) WHERE a.language IN ('it', 'en', 'sv', 'pl', 'vi')""")
+    assert fr not in set(seed_clusters["cluster_id"])
+
+
+def test_single_origin_versus_corroborated(linked):
+    fr = _cluster_of(linked, "Le port de Rotterdam a annoncé")
+    single = set(linked.query("SELECT cluster_id FROM curated.single_origin_claims")["cluster_id"])
+    assert fr in single  # both articles rest on Reuters: one origin, two languages
+    summary = linked.query("SELECT origins, sources FROM curated.claim_cluster_summary WHERE cluster_id = ?", [fr]).row(0)
+    assert summary == (1, ["Reuters"])
