@@ -16,9 +16,8 @@ from collections import Counter, defaultdict
 from functools import lru_cache
 
 import polars as pl
-import simplemma
 
-from flows import gazetteer
+from flows import gazetteer, lemmas
 from flows.gazetteer import fold, norm
 from flows.names import function_words, name_spans, resolve_outlet, tokens
 
@@ -57,12 +56,7 @@ def _is_acronym(word: str) -> bool:
     return 2 <= len(word) <= 10 and sum(c.isupper() for c in word) >= 2 and word[0].isupper() and not word.istitle()
 
 
-@lru_cache(maxsize=200_000)
-def _lemma(word: str, language: str) -> str:
-    try:
-        return simplemma.lemmatize(word, lang=language)
-    except (ValueError, KeyError):
-        return word  # a language simplemma does not cover
+_lemma = lemmas.lemma
 
 
 @lru_cache(maxsize=256)
@@ -169,11 +163,8 @@ def _is_common_word(word: str, acc: _ArticleMentions) -> bool:
     lower = word.lower()
     if lower in acc.lower_words or word.casefold() in function_words(acc.language):
         return True
-    try:
-        if simplemma.is_known(lower, lang=acc.language):
-            return True
-    except (ValueError, KeyError):
-        return False
+    if lemmas.is_known(lower, acc.language):
+        return True
     lemma = _lemma(word, acc.language)
     return lemma != word and lemma.islower()
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from flows import entities, stories
+from flows import contradictions, entities, stories
 from flows.gazetteer import fold
 from flows.warehouse import Warehouse
 
@@ -94,9 +94,27 @@ def link_stories(warehouse: Warehouse) -> dict[str, int]:
         anchors[cid] = ({f"E:{e}" for e in eids or ()} | {quantity[q] for q in qids or () if q in quantity}
                         | {date[d] for d in dids or () if d in date})
     clusters = stories.cluster_claims(claims, anchors)
+
+    full_claims = warehouse.query("SELECT * FROM staging.claims").join(
+        claims.select("claim_id", "story_id"), on="claim_id")
+    in_claims = lambda table, key, ids: (  # noqa: E731  rows of `table` listed in claims.<ids>
+        full_claims.select("claim_id", pl.col(ids).alias(key)).explode(key).drop_nulls(key)
+        .join(warehouse.query(f"SELECT * FROM staging.{table}"), on=key)
+    )
+    texts = dict(articles.select("article_id", "text").iter_rows())
+    found = contradictions.find_contradictions(
+        full_claims, clusters,
+        warehouse.query("SELECT * FROM staging.mentions WHERE entity_id IS NOT NULL"),
+        warehouse.query("SELECT * FROM staging.entities"),
+        in_claims("quantities", "quantity_id", "quantity_ids"),
+        in_claims("dates", "date_id", "date_ids"),
+        texts,
+    )
     warehouse.write_staging({
         "articles": articles,
         "stories": pl.DataFrame(story_rows, schema=stories.STORY_SCHEMA),
         "claim_clusters": clusters,
+        "contradictions": found,
     })
-    return {"stories": len(story_rows), "claim_clusters": clusters["cluster_id"].n_unique()}
+    return {"stories": len(story_rows), "claim_clusters": clusters["cluster_id"].n_unique(),
+            "contradictions": found.height}

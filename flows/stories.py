@@ -108,18 +108,17 @@ def cluster_claims(claims: pl.DataFrame, anchors: dict[str, set[str]]) -> pl.Dat
         df = Counter(a for cid in ids for a in anchors.get(cid, ()))
         # an anchor every other claim shares says nothing: weight by rarity in the story
         weight = {a: math.log((n + 1) / c) * (2.0 if a[0] in "QD" else 1.0) for a, c in df.items()}
+        # blocking: only anchors shared by a few claims propose pairs (a common one would pair everything)
+        cap = max(setting("linking", "claim_anchor_max_df"), int(0.01 * n))
         index = defaultdict(list)
         for cid in ids:
             for a in anchors.get(cid, ()):
-                if df[a] >= 2:
+                if 2 <= df[a] <= cap:
                     index[a].append(cid)
         best: dict[tuple[str, str], tuple[float, str]] = {}
         for cid in ids:
-            scores = Counter()
-            for a in anchors.get(cid, ()):
-                for other in index.get(a, ()):
-                    if article_of[other] != article_of[cid]:
-                        scores[other] += weight[a]
+            candidates = {o for a in anchors.get(cid, ()) for o in index.get(a, ()) if article_of[o] != article_of[cid]}
+            scores = Counter({o: sum(weight[a] for a in anchors[cid] & anchors[o]) for o in candidates})
             for other, score in scores.items():
                 shared = anchors[cid] & anchors[other]
                 if score < min_score or not any(a[0] in "QD" for a in shared) and len(shared) < 3:

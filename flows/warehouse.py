@@ -41,6 +41,7 @@ TABLES: dict[str, Table] = {
     "claims": Table("claim_id", "claim_id", (("sentences", "sentence_id"),)),
     "stories": Table("story_id", "story_id", per_article=False),
     "claim_clusters": Table("claim_id", "cluster_id, claim_id", (("claims", "claim_id"),), per_article=False),
+    "contradictions": Table("contradiction_id", "contradiction_id", per_article=False),
 }
 STAGED_TABLES = tuple(TABLES)
 

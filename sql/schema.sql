@@ -213,6 +213,16 @@ CREATE TABLE IF NOT EXISTS curated.claim_clusters (
     anchors    VARCHAR[]           -- shared anchors: Q:<unit>:<value>, D:<precision>:<date>, E:<entity_id>
 );
 
+CREATE TABLE IF NOT EXISTS curated.contradictions (
+    contradiction_id VARCHAR,
+    claim_id_a       VARCHAR,
+    claim_id_b       VARCHAR,
+    kind             VARCHAR,      -- affiliation | quantity | date | ranking
+    detail           VARCHAR,      -- what differs, in the articles' own words
+    entity_id        VARCHAR,      -- the entity the claims disagree about, when there is one
+    story_id         VARCHAR
+);
+
 -- Columns added after the first release: warehouses built earlier gain them here.
 ALTER TABLE curated.articles ADD COLUMN IF NOT EXISTS story_id VARCHAR;
 ALTER TABLE curated.citations ADD COLUMN IF NOT EXISTS entity_id VARCHAR;

@@ -67,3 +67,14 @@ CREATE OR REPLACE VIEW curated.claims_only_in_one_language AS
 SELECT a.story_id, c.language, c.claim_id, c.source_name, c.text
 FROM curated.claims c JOIN curated.articles a USING (article_id)
 WHERE c.claim_id NOT IN (SELECT claim_id FROM curated.claim_clusters);
+
+-- "where do sources disagree": each contradiction with both claims, their languages and sources
+CREATE OR REPLACE VIEW curated.disagreements AS
+SELECT x.kind, x.detail, e.name AS about,
+       a.language AS language_a, a.source_name AS source_a, a.text AS claim_a,
+       b.language AS language_b, b.source_name AS source_b, b.text AS claim_b,
+       x.story_id, x.contradiction_id
+FROM curated.contradictions x
+JOIN curated.claims a ON a.claim_id = x.claim_id_a
+JOIN curated.claims b ON b.claim_id = x.claim_id_b
+LEFT JOIN curated.entities e ON e.entity_id = x.entity_id;

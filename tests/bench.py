@@ -60,4 +60,85 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    if "linking" in sys.argv[1:]:
+        bench_linking()
+    elif "extraction" in sys.argv[1:]:
+        main()
+    else:
+        main()
+        bench_linking()
+
+
+def recombined_corpus(n: int, seed: int = 7) -> pl.DataFrame:
+    """n articles made by recombining the sentences of real articles (seeds and fixtures) of one language."""
+    import random
+
+    from tests.conftest import FIXTURES
+
+    paths = sorted(SEEDS.glob("*.txt")) + [p for p in sorted(FIXTURES.iterdir()) if p.suffix in (".txt", ".md", ".jsonl")]
+    real, _ = ingest.read_files(paths)
+    real = langid.identify_articles(real)
+    sents = segment.segment(real).filter(pl.col("kind") == "body")
+    by_lang: dict[str, list[list[str]]] = {}
+    for (aid,), part in sents.partition_by("article_id", as_dict=True).items():
+        lang = real.filter(pl.col("article_id") == aid)["language"][0]
+        by_lang.setdefault(lang, []).append(part["text"].to_list())
+    rng = random.Random(seed)
+    langs = sorted(by_lang)
+    texts = []
+    for i in range(n):
+        pools = by_lang[rng.choice(langs)]
+        base = rng.choice(pools)
+        extra = rng.choice(pools)
+        chosen = rng.sample(base, min(len(base), 8)) + rng.sample(extra, min(len(extra), 3))
+        texts.append(f"Story {i}\n\n" + "\n\n".join(chosen))
+    rows = [{"text": t} for t in texts]
+    articles, _ = ingest.read_files([])  # the schema
+    frame = pl.DataFrame([
+        {**{c: None for c in articles.columns}, "article_id": f"synthetic{i:06d}", "source_uri": f"synthetic#{i}",
+         "all_uris": [f"synthetic#{i}"], "text": t, "original_text": t, "body_start": 0, "char_count": len(t)}
+        for i, t in enumerate(texts)
+    ], schema=articles.schema)
+    return frame
+
+
+def bench_linking(sizes=(1000, 10000)) -> None:
+    from flows import entities as ent, stories
+    from flows.pipeline import process_batch
+
+    process_batch.fn(recombined_corpus(60, seed=1))  # warm-up: every language's dictionaries and gazetteers
+    for n in sizes:
+        frame = recombined_corpus(n)
+        t0 = time.perf_counter()
+        parts = [process_batch.fn(frame.slice(i, 500)) for i in range(0, n, 500)]
+        extraction = time.perf_counter() - t0
+        merged = {k: pl.concat([p[k] for p in parts]) for k in parts[0]}
+        t1 = time.perf_counter()
+        _, _, mentions, _ = ent.resolve(merged["mentions"], merged["entity_edges"], {})
+        t2 = time.perf_counter()
+        per_article: dict[str, set] = {}
+        for aid, eid in mentions.select("article_id", "entity_id").iter_rows():
+            per_article.setdefault(aid, set()).add(eid)
+        story_of = stories.group_stories(per_article)
+        t3 = time.perf_counter()
+        claims = merged["claims"].with_columns(
+            pl.col("article_id").replace_strict(story_of, default=None).alias("story_id")
+        ).drop_nulls("story_id")
+        ments = mentions.select("sentence_id", "entity_id")
+        anchors: dict[str, set] = {}
+        by_sentence: dict[str, set] = {}
+        for sid, eid in ments.iter_rows():
+            by_sentence.setdefault(sid, set()).add(f"E:{eid}")
+        for q in merged["quantities"].select("sentence_id", "unit", "value").iter_rows():
+            by_sentence.setdefault(q[0], set()).add(f"Q:{q[1]}:{q[2]:g}")
+        for cid, sid in claims.select("claim_id", "sentence_id").iter_rows():
+            anchors[cid] = by_sentence.get(sid, set())
+        clusters = stories.cluster_claims(claims, anchors)
+        t4 = time.perf_counter()
+        linking = t4 - t1
+        print(f"linking {n} articles ({claims.height} claims): entities {t2 - t1:.2f} s, stories {t3 - t2:.2f} s, "
+              f"claim clusters {t4 - t3:.2f} s, total {linking:.2f} s = {n / linking:.0f} articles/s "
+              f"(extraction before it: {n / extraction:.0f} articles/s); {len(set(story_of.values()))} stories, "
+              f"{clusters['cluster_id'].n_unique()} clusters")

@@ -65,3 +65,22 @@ def test_single_origin_versus_corroborated(linked):
     assert fr in single  # both articles rest on Reuters: one origin, two languages
     summary = linked.query("SELECT origins, sources FROM curated.claim_cluster_summary WHERE cluster_id = ?", [fr]).row(0)
     assert summary == (1, ["Reuters"])
+
+
+def test_the_two_seed_disagreements_are_reported(linked):
+    rows = linked.query("SELECT kind, detail, about, language_a, language_b FROM curated.disagreements")
+    affiliation = rows.filter(pl.col("kind") == "affiliation")
+    assert affiliation.height == 1
+    detail = affiliation["detail"][0]
+    assert affiliation["about"][0] == "Jonathan Holslag"
+    assert "Università di Pechino" in detail and "Vrije Brussel" in detail
+    ranking = rows.filter(pl.col("kind") == "ranking")
+    assert ranking.height >= 1
+    assert all("largest city" in d for d in ranking["detail"])
+    assert any("aeroporto cargo" in d for d in ranking["detail"])
+
+
+def test_other_story_has_no_disagreement(linked):
+    rows = linked.query("""SELECT count(*) AS n FROM curated.contradictions x JOIN curated.articles a
+                           ON a.story_id = x.story_id WHERE a.language IN ('fr', 'nl', 'de')""")
+    assert rows["n"][0] == 0
