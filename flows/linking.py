@@ -61,11 +61,15 @@ def resolve_entities(warehouse: Warehouse) -> dict[str, int]:
 def link_stories(warehouse: Warehouse) -> dict[str, int]:
     """Stories across languages, then clusters of the same claim inside each story."""
     articles = warehouse.query("SELECT * FROM staging.articles")
-    mentions = warehouse.query("SELECT article_id, entity_id FROM staging.mentions WHERE entity_id IS NOT NULL")
+    # who reports (outlets, agencies) and continents say nothing about which event an article is about
+    mentions = warehouse.query("""SELECT m.article_id, m.entity_id FROM staging.mentions m
+                                  JOIN staging.entities e USING (entity_id)
+                                  WHERE e.subtype NOT IN ('outlet', 'agency', 'region')""")
     per_article = {aid: set() for aid in articles["article_id"]}
     for aid, eid in mentions.iter_rows():
         per_article.setdefault(aid, set()).add(eid)
-    story_of = stories.group_stories(per_article)
+    order = articles.sort("published", "article_id", nulls_last=True)["article_id"].to_list()
+    story_of = stories.group_stories(per_article, order)
     articles = articles.with_columns(pl.col("article_id").replace_strict(story_of, return_dtype=pl.String).alias("story_id"))
 
     names = dict(warehouse.query("SELECT entity_id, name FROM staging.entities").iter_rows())

@@ -60,36 +60,46 @@ class _Components:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
-def group_stories(article_entities: dict[str, set[str]]) -> dict[str, str]:
-    """article_id -> story_id."""
+def group_stories(article_entities: dict[str, set[str]], order: list[str] | None = None) -> dict[str, str]:
+    """article_id -> story_id.
+
+    Single pass in a fixed order (publication date, then id): each article joins the story whose
+    entities overlap its own the most (IDF-weighted share of the article's linking entities), if that
+    passes the threshold, else starts a story. Candidate stories come from entity postings that list
+    stories, not articles, capped per entity, so the cost per article stays flat as the corpus grows.
+    """
     n = max(len(article_entities), 1)
     df = Counter(e for ents in article_entities.values() for e in ents)
-    max_share = setting("linking", "story_entity_max_share")
     idf = {e: math.log((n + 1) / (c + 0.5)) for e, c in df.items()}
-    # blocking: only pairs that share an entity rare enough to say something about the event
-    index = defaultdict(list)
-    for aid, ents in article_entities.items():
-        for e in ents:
-            if df[e] >= 2 and (n < 20 or df[e] / n <= max_share):
-                index[e].append(aid)
     threshold = setting("linking", "story_min_overlap")
-    comps = _Components(article_entities)
-    seen = set()
-    for aids in index.values():
-        for i, a in enumerate(aids):
-            for b in aids[i + 1:]:
-                pair = (a, b) if a < b else (b, a)
-                if pair in seen:
-                    continue
-                seen.add(pair)
-                # entities no other article mentions cannot link anything: leave them out of both sides
-                ea = {e for e in article_entities[a] if df[e] >= 2}
-                eb = {e for e in article_entities[b] if df[e] >= 2}
-                shared = sum(idf[e] for e in ea & eb)
-                union = sum(idf[e] for e in ea | eb) or 1.0
-                if shared / union >= threshold:
-                    comps.union(a, b)
-    return {aid: _id("S", comps.find(aid)) for aid in article_entities}
+    max_stories = setting("linking", "story_postings_max")
+    min_shared = setting("linking", "story_min_shared")
+    postings: dict[str, list[str]] = defaultdict(list)   # entity -> stories, most recent last
+    story_entities: dict[str, Counter] = {}
+    story_of: dict[str, str] = {}
+    for aid in order or sorted(article_entities):
+        # entities no other article mentions cannot link anything
+        ents = {e for e in article_entities[aid] if df[e] >= 2}
+        weight = sum(idf[e] for e in ents)
+        best, best_score = None, 0.0
+        candidates = {s for e in ents for s in postings.get(e, ())[-max_stories:]}
+        for story in sorted(candidates):
+            common = [e for e in ents if e in story_entities[story]]
+            if len(common) < min_shared:
+                continue  # one shared name (a country) is not one event
+            shared = sum(idf[e] for e in common)
+            score = shared / weight if weight else 0.0
+            if score > best_score:
+                best, best_score = story, score
+        if best is None or best_score < threshold:
+            best = _id("S", aid)
+            story_entities[best] = Counter()
+        story_of[aid] = best
+        for e in ents:
+            if story_entities[best][e] == 0:
+                postings[e].append(best)
+            story_entities[best][e] += 1
+    return story_of
 
 
 def cluster_claims(claims: pl.DataFrame, anchors: dict[str, set[str]]) -> pl.DataFrame:
@@ -109,7 +119,7 @@ def cluster_claims(claims: pl.DataFrame, anchors: dict[str, set[str]]) -> pl.Dat
         # an anchor every other claim shares says nothing: weight by rarity in the story
         weight = {a: math.log((n + 1) / c) * (2.0 if a[0] in "QD" else 1.0) for a, c in df.items()}
         # blocking: only anchors shared by a few claims propose pairs (a common one would pair everything)
-        cap = max(setting("linking", "claim_anchor_max_df"), int(0.01 * n))
+        cap = setting("linking", "claim_anchor_max_df")
         index = defaultdict(list)
         for cid in ids:
             for a in anchors.get(cid, ()):

@@ -27,3 +27,11 @@ FROM curated.articles WHERE len(language_flags) > 0;
 SELECT run_id, status, reason, articles_in, articles_published, claims, timings FROM audit.latest_run;
 SELECT table_name, description, severity, unexpected_count FROM audit.latest_results WHERE NOT success;
 SELECT table_name, record_id, source_uri, reason FROM audit.latest_quarantine;
+
+-- 8. Stories across languages, and the claims told in three or more languages
+SELECT label, articles, languages, top_entities FROM curated.stories ORDER BY articles DESC;
+SELECT languages, origins, sources, example FROM curated.claims_in_three_or_more_languages;
+
+-- 9. Claims that rest on a single origin however many outlets repeat them, and where sources disagree
+SELECT languages, sources, example FROM curated.single_origin_claims ORDER BY articles DESC;
+SELECT kind, about, detail FROM curated.disagreements;
