@@ -97,7 +97,8 @@ def link_stories(warehouse: Warehouse) -> dict[str, int]:
     for cid, eids, qids, dids in claims.select("claim_id", "entity_ids", "quantity_ids", "date_ids").iter_rows():
         anchors[cid] = ({f"E:{e}" for e in eids or ()} | {quantity[q] for q in qids or () if q in quantity}
                         | {date[d] for d in dids or () if d in date})
-    clusters = stories.cluster_claims(claims, anchors)
+    texts_of = dict(warehouse.query("SELECT claim_id, text FROM staging.claims").iter_rows())
+    clusters = stories.cluster_claims(claims, anchors, texts_of)
 
     full_claims = warehouse.query("SELECT * FROM staging.claims").join(
         claims.select("claim_id", "story_id"), on="claim_id")

