@@ -119,7 +119,8 @@ def run_audit(warehouse_path: Path, suites: list[dict] | None = None) -> AuditOu
     from flows import gx_duckdb
 
     gx_duckdb.install()
-    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    for name in ("great_expectations", "great_expectations.data_context.types.base"):
+        logging.getLogger(name).setLevel(logging.ERROR)
     # duckdb-engine cannot name DuckDB's LIST type for SQLAlchemy; no expectation reads those columns
     warnings.filterwarnings("ignore", message="Did not recognize type", module="duckdb_engine")
     warnings.filterwarnings("ignore", message="`schema_name` is deprecated", category=DeprecationWarning)
