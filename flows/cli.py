@@ -73,8 +73,8 @@ def cmd_sql(args) -> int:
     path = Path(args.warehouse)
     if not path.exists():
         return _fail(EXIT_USAGE, f"no warehouse at {path}; run `newsflow run` first")
-    if args.format != "table" and not args.output and args.format == "parquet":
-        return _fail(EXIT_USAGE, "--format parquet needs --output FILE")
+    if args.format == "parquet" and not args.output:
+        return _fail(EXIT_USAGE, "--format parquet needs --output FILE (Parquet is binary)")
     try:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.Error as exc:

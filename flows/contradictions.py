@@ -13,7 +13,6 @@ Each row says what differs, in the articles' own words, so a user can check it.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections import defaultdict
 from itertools import combinations
 

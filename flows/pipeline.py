@@ -71,9 +71,13 @@ def process_batch(articles: pl.DataFrame) -> dict[str, pl.DataFrame]:
 
 @task(name="stage", retries=2, retry_delay_seconds=2)
 def stage(warehouse: str, frames: dict[str, pl.DataFrame], full_refresh: bool) -> None:
-    wh = Warehouse(warehouse)
-    wh.initialise([(code, code) for code in langid.known_codes()])
-    wh.stage(frames, full_refresh=full_refresh)
+    Warehouse(warehouse).stage(frames, full_refresh=full_refresh)
+
+
+@task(name="prepare-warehouse", retries=2, retry_delay_seconds=2)
+def prepare(warehouse: str) -> None:
+    """Create schemas and tables (idempotent) and load reference data."""
+    Warehouse(warehouse).initialise([(code, code) for code in langid.known_codes()])
 
 
 @task(name="record-rejected-inputs", retries=2, retry_delay_seconds=2)
@@ -81,7 +85,6 @@ def record_rejected(warehouse: str, run_id: str, rejected: pl.DataFrame) -> None
     from flows.audit import RESULT_SCHEMA
 
     wh = Warehouse(warehouse)
-    wh.initialise([(code, code) for code in langid.known_codes()])
     rows = rejected.select(
         pl.lit("ingest").alias("stage"), pl.lit("inputs").alias("table_name"),
         pl.col("source_uri").alias("record_id"), pl.lit(None, pl.String).alias("article_id"),
@@ -173,6 +176,7 @@ def curate(
         return value
 
     articles, rejected = timed("ingest", lambda: read_articles(source))
+    timed("prepare", lambda: prepare(warehouse))
     summary.articles_in, summary.inputs_rejected = articles.height, rejected.height
     summary.articles_quarantined = rejected.height
     if articles.height == 0:

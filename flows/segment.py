@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import blingfire
 import polars as pl
-import stopwordsiso
 
 from flows.config import setting
+from flows.names import function_words as language_function_words
 from flows.reference import find_cues
 
 SENTENCE_SCHEMA = {
@@ -63,10 +63,6 @@ def _blocks(text: str, body_start: int) -> list[tuple[int, int]]:
         if end > start:
             blocks.append((start, end))
     return blocks
-
-
-def _function_words(language: str) -> frozenset[str]:
-    return frozenset(stopwordsiso.stopwords(language)) if stopwordsiso.has_lang(language) else frozenset()
 
 
 def _unglue(text: str, start: int, end: int, function_words: frozenset[str]) -> list[tuple[int, int]]:
@@ -220,7 +216,7 @@ def _classify_blocks(text, blocks, sentences, body_start, language) -> list[str]
 
 def segment_article(article_id: str, text: str, body_start: int, language: str) -> list[dict]:
     """Sentences of one article, in order, with offsets into `text` and a kind."""
-    function_words = _function_words(language)
+    function_words = language_function_words(language)
     blocks = _blocks(text, body_start)
     bounds = _sentence_bounds(text, body_start)
     spans: list[Span] = []

@@ -59,18 +59,6 @@ def main() -> None:
         print(f"  {label:26} {seconds:6.2f} s  {frame.height / seconds:8.0f} articles/s")
 
 
-if __name__ == "__main__":
-    import sys
-
-    if "linking" in sys.argv[1:]:
-        bench_linking()
-    elif "extraction" in sys.argv[1:]:
-        main()
-    else:
-        main()
-        bench_linking()
-
-
 def recombined_corpus(n: int, seed: int = 7) -> pl.DataFrame:
     """n articles made by recombining the sentences of real articles (seeds and fixtures) of one language."""
     import random
@@ -94,7 +82,6 @@ def recombined_corpus(n: int, seed: int = 7) -> pl.DataFrame:
         extra = rng.choice(pools)
         chosen = rng.sample(base, min(len(base), 8)) + rng.sample(extra, min(len(extra), 3))
         texts.append(f"Story {i}\n\n" + "\n\n".join(chosen))
-    rows = [{"text": t} for t in texts]
     articles, _ = ingest.read_files([])  # the schema
     frame = pl.DataFrame([
         {**{c: None for c in articles.columns}, "article_id": f"synthetic{i:06d}", "source_uri": f"synthetic#{i}",
@@ -143,3 +130,15 @@ def bench_linking(sizes=(1000, 10000)) -> None:
               f"claim clusters {t4 - t3:.2f} s, total {linking:.2f} s = {n / linking:.0f} articles/s "
               f"(extraction before it: {n / extraction:.0f} articles/s); {len(set(story_of.values()))} stories, "
               f"{clusters['cluster_id'].n_unique()} clusters")
+
+
+if __name__ == "__main__":
+    import sys
+
+    if "linking" in sys.argv[1:]:
+        bench_linking()
+    elif "extraction" in sys.argv[1:]:
+        main()
+    else:
+        main()
+        bench_linking()

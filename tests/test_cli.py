@@ -5,9 +5,8 @@ import subprocess
 import sys
 
 import polars as pl
-import pytest
 
-from tests.conftest import FIXTURES, SEEDS
+from tests.conftest import FIXTURES
 
 NEWSFLOW = [sys.executable, "-m", "flows.cli"]
 
