@@ -109,12 +109,17 @@ def _failing_keys(result: dict, key: str) -> list[str]:
     return [str(k) for k in keys if k is not None]
 
 
-def run_audit(warehouse_path: Path, suites: list[dict] | None = None) -> AuditOutcome:
-    """Validate staging.* in the DuckDB file with GX; the file must not be open elsewhere in this process."""
+def run_audit(warehouse_path: Path, suites: list[dict] | None = None, docs_dir: Path | None = None,
+              run_name: str | None = None) -> AuditOutcome:
+    """Validate staging.* in the DuckDB file with GX; the file must not be open elsewhere in this process.
+
+    With `docs_dir`, this run's results are also rendered as Data Docs there (readable offline).
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # GX imports deprecated stdlib modules
         import great_expectations as gx
     from great_expectations.checkpoint import Checkpoint
+    from great_expectations.core.run_identifier import RunIdentifier
 
     from flows import gx_duckdb
 
@@ -129,6 +134,10 @@ def run_audit(warehouse_path: Path, suites: list[dict] | None = None) -> AuditOu
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    if docs_dir is not None:
+        from flows import data_docs
+
+        site = data_docs.add_site(context, Path(docs_dir).resolve())
     source = context.data_sources.add_sql(name="warehouse", connection_string=f"duckdb:///{warehouse_path}")
     checkpoints = []
     for data in suites:
@@ -148,11 +157,14 @@ def run_audit(warehouse_path: Path, suites: list[dict] | None = None) -> AuditOu
     try:
         results, quarantine = [], []
         for data, checkpoint in checkpoints:
-            for validation in checkpoint.run().run_results.values():
+            for validation in checkpoint.run(run_id=RunIdentifier(run_name=run_name)).run_results.values():
                 for er in validation.results:
                     _collect(data, er.to_json_dict(), results, quarantine)
     finally:
         _release()
+    if docs_dir is not None:
+        context.build_data_docs(site_names=[site])
+        data_docs.make_offline(Path(docs_dir).resolve())
     return AuditOutcome(pl.DataFrame(results, schema=RESULT_SCHEMA), pl.DataFrame(quarantine, schema=QUARANTINE_SCHEMA))
 
 

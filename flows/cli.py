@@ -1,8 +1,10 @@
 """`newsflow` command line.
 
-  newsflow run --source PATH --warehouse PATH [--full-refresh]
-      exit 0: published; 1: the audit blocked publishing (curated tables unchanged);
-      2: usage error (e.g. the source does not exist); 3: the run could not complete
+  newsflow run --source PATH [--warehouse PATH] [--full-refresh] [--languages it,en] [--wait SECONDS]
+               [--batch-size N] [--threshold NAME=VALUE ...] [--runner threads|dask] [--dask-address tcp://...]
+      exit 0: published, or nothing changed since the last run; 1: the audit blocked publishing (curated
+      tables unchanged); 2: usage error (e.g. the source does not exist); 3: the run could not complete
+      (e.g. another run is writing the warehouse)
   newsflow sql "SELECT ..." [--warehouse PATH] [--format table|csv|json|parquet] [--output FILE]
 """
 from __future__ import annotations
@@ -35,8 +37,10 @@ def _fail(code: int, message: str) -> int:
 
 def _print_summary(s: dict) -> None:
     print(f"run {s['run_id']}: {s['status'].upper()}" + (f" ({s['reason']})" if s["reason"] else ""))
-    print(f"  articles in: {s['articles_in']}   published: {s['articles_published']}   "
-          f"quarantined: {s['articles_quarantined']} ({s['inputs_rejected']} unreadable inputs)")
+    print(f"  articles in: {s['articles_in']}   extracted (new or changed): {s['articles_extracted']}   "
+          f"published: {s['articles_published']}   quarantined: {s['articles_quarantined']} "
+          f"({s['inputs_rejected']} unreadable inputs)" + (f"   skipped (language): {s['articles_skipped']}"
+                                                           if s["articles_skipped"] else ""))
     print(f"  claims quarantined: {s['claims_quarantined']}")
     if s["corpus"]:
         print("  warehouse now holds: " + ", ".join(f"{n} {t}" for t, n in s["corpus"].items()))
@@ -45,26 +49,82 @@ def _print_summary(s: dict) -> None:
     for f in failed:
         print(f"    - [{f['severity']}] {f['table_name']}: {f['description']} ({f['unexpected_count']} rows)")
     print("  timings: " + ", ".join(f"{k} {v:.1f}s" for k, v in s["timings"].items()))
+    if s["data_docs"]:
+        print(f"  data docs: {s['data_docs']}")
     print(f"  try:  newsflow sql \"{EXAMPLE_SQL}\" --warehouse {s['warehouse']}")
 
 
+def _thresholds(pairs: list[str]) -> dict:
+    values = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep:
+            raise ValueError(f"--threshold {pair!r}: write NAME=VALUE")
+        values[name.strip()] = value.strip()
+    return values
+
+
 def cmd_run(args) -> int:
+    from flows import lock
     from flows.ingest import SourceError, resolve_source
 
     try:
         resolve_source(args.source)
     except SourceError as exc:
         return _fail(EXIT_USAGE, str(exc))
-    _prefect_defaults()
-    from flows.pipeline import curate
-    from flows.warehouse import WarehouseBusy
+    warehouse = Path(args.warehouse)
+    owner = lock.holder(warehouse)
+    if owner is not None and args.wait <= 0:  # fail fast, before Prefect starts up
+        return _fail(EXIT_FAILED, f"{lock.describe(warehouse, owner)}; this run did not start. "
+                                  "Try again when it has finished, or let it queue (--wait SECONDS)")
+    from pydantic import ValidationError
+
+    from flows.params import Thresholds
 
     try:
-        summary = curate(source=args.source, warehouse=str(Path(args.warehouse)), full_refresh=args.full_refresh)
-    except WarehouseBusy as exc:
-        return _fail(EXIT_FAILED, str(exc))
+        thresholds = Thresholds(**_thresholds(args.threshold)) if args.threshold else None
+    except (ValueError, ValidationError) as exc:
+        return _fail(EXIT_USAGE, f"bad --threshold: {exc}")
+    _prefect_defaults()
+    from prefect.exceptions import ParameterTypeError
+
+    from flows import progress
+    from flows.pipeline import curate
+    from flows.runners import make_task_runner
+
+    flow = curate
+    if args.runner or args.dask_address:
+        try:
+            flow = curate.with_options(task_runner=make_task_runner(args.runner or "dask", args.dask_address))
+        except (RuntimeError, ValueError) as exc:
+            return _fail(EXIT_USAGE, str(exc))
+    languages = None
+    if args.languages:
+        from flows.langid import known_codes
+        from flows.params import check_languages
+
+        try:
+            languages = check_languages(args.languages.split(","), set(known_codes()))
+        except ValueError as exc:
+            return _fail(EXIT_USAGE, f"--languages: {exc}")
+    reporter = progress.for_cli()
+    try:
+        with (reporter if isinstance(reporter, progress.TerminalReporter) else _null()), progress.use(reporter):
+            summary = flow(source=args.source, warehouse=str(warehouse), full_refresh=args.full_refresh,
+                           languages=languages, thresholds=thresholds, batch_size=args.batch_size,
+                           wait_seconds=args.wait)
+    except ParameterTypeError as exc:  # a parameter Prefect's validation rejected
+        return _fail(EXIT_USAGE, str(exc).splitlines()[0])
+    if summary["status"] == "busy":
+        return _fail(EXIT_FAILED, summary["reason"])
     _print_summary(summary)
-    return EXIT_PUBLISHED if summary["status"] == "published" else EXIT_BLOCKED
+    return EXIT_PUBLISHED if summary["status"] in ("published", "unchanged") else EXIT_BLOCKED
+
+
+def _null():
+    from contextlib import nullcontext
+
+    return nullcontext()
 
 
 def cmd_sql(args) -> int:
@@ -122,7 +182,16 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the curate flow on a source")
     run.add_argument("--source", required=True, help="a folder, a glob, a single file, or a .jsonl file")
     run.add_argument("--warehouse", default=str(DEFAULT_WAREHOUSE), help="DuckDB file to write (default: %(default)s)")
-    run.add_argument("--full-refresh", action="store_true", help="rebuild the curated tables from this source only")
+    run.add_argument("--full-refresh", action="store_true",
+                     help="extract every article again and keep only this source's articles")
+    run.add_argument("--languages", help="comma-separated ISO 639 codes to keep (e.g. it,en); others are skipped")
+    run.add_argument("--wait", type=float, default=0, metavar="SECONDS",
+                     help="if another run is writing the warehouse, queue behind it this long (default: fail now)")
+    run.add_argument("--batch-size", type=int, help="articles per extraction task (default: seeds/config.toml)")
+    run.add_argument("--threshold", action="append", default=[], metavar="NAME=VALUE",
+                     help="override a threshold for this run, e.g. story_min_overlap=0.5 (see flows/params.py)")
+    run.add_argument("--runner", choices=["threads", "dask"], help="task runner for the heavy tasks")
+    run.add_argument("--dask-address", help="scheduler address of an existing Dask cluster (implies --runner dask)")
     run.set_defaults(func=cmd_run)
     sql = sub.add_parser("sql", help="run a read-only SQL query on the warehouse")
     sql.add_argument("query")

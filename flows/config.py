@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import os
 import tomllib
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 
@@ -21,5 +23,21 @@ def settings() -> dict:
         return tomllib.load(fh)
 
 
+# Per-run overrides (a deployment's `thresholds` parameter), set inside each task that reads them:
+# tasks may run in other threads or on Dask workers, so they are passed explicitly, not inherited.
+_OVERRIDES: ContextVar[dict] = ContextVar("newsflow_overrides", default={})
+
+
+@contextmanager
+def overridden(values: dict[str, dict] | None):
+    """Within the block, `setting(section, key)` returns values[section][key] where given."""
+    token = _OVERRIDES.set(values or {})
+    try:
+        yield
+    finally:
+        _OVERRIDES.reset(token)
+
+
 def setting(section: str, key: str):
-    return settings()[section][key]
+    override = _OVERRIDES.get().get(section, {})
+    return override[key] if key in override else settings()[section][key]

@@ -16,6 +16,7 @@ import duckdb
 import polars as pl
 
 from flows.config import SQL_DIR
+from flows.lock import WarehouseBusy
 
 @dataclass(frozen=True)
 class Table:
@@ -44,10 +45,8 @@ TABLES: dict[str, Table] = {
     "contradictions": Table("contradiction_id", "contradiction_id", per_article=False),
 }
 STAGED_TABLES = tuple(TABLES)
-
-
-class WarehouseBusy(RuntimeError):
-    """Another process holds the DuckDB file."""
+# Extraction output kept in cache.* so unchanged articles are not extracted again.
+CACHED_TABLES = tuple(name for name, table in TABLES.items() if table.per_article)
 
 
 class Warehouse:
@@ -81,42 +80,41 @@ class Warehouse:
             con.register("langs", pl.DataFrame(language_codes, schema=["code", "name"], orient="row").to_arrow())
             con.execute("INSERT INTO ref.languages SELECT * FROM langs")
             con.execute((SQL_DIR / "views.sql").read_text())
+            for name in CACHED_TABLES:
+                con.execute(f"CREATE TABLE IF NOT EXISTS cache.{name} AS SELECT * FROM curated.{name} LIMIT 0")
 
     # ------------------------------------------------------------ write: staging
 
-    def stage(self, frames: dict[str, pl.DataFrame], full_refresh: bool = False) -> None:
-        """Write the next version of every curated table to staging.*, in one transaction.
+    def stage(self, frames: dict[str, pl.DataFrame], members: pl.DataFrame, reuse: list[str]) -> None:
+        """Write the next version of every table to staging.*, in one transaction.
 
-        Per-article tables get this run's rows plus the curated rows of every article the run does
-        not replace (re-read text or a source whose text changed replaces its old version). Tables
-        derived from the whole corpus start empty and are filled by later steps from staging.*.
+        Per-article tables get the cached rows of the `reuse` articles plus this run's extraction
+        (`frames`); article_sources becomes `members` (article_id, source_uri): every input the corpus
+        covers. Tables derived from the whole corpus start empty and are filled by later steps.
         """
         with self.connect() as con:
             con.execute("BEGIN")
-            con.register("new_sources", frames["article_sources"].to_arrow())
-            if full_refresh:
-                con.execute("CREATE OR REPLACE TEMP TABLE kept AS SELECT article_id FROM curated.articles LIMIT 0")
-            else:
-                con.execute(
-                    """CREATE OR REPLACE TEMP TABLE kept AS
-                       SELECT article_id FROM curated.articles
-                       WHERE article_id NOT IN (SELECT article_id FROM new_sources)
-                         AND article_id NOT IN (SELECT article_id FROM curated.article_sources
-                                                WHERE source_uri IN (SELECT source_uri FROM new_sources))"""
-                )
+            con.register("reuse", pl.DataFrame({"article_id": reuse}, schema={"article_id": pl.String}).to_arrow())
             for name, table in TABLES.items():
                 con.execute(f"CREATE OR REPLACE TABLE staging.{name} AS SELECT * FROM curated.{name} LIMIT 0")
-                if table.per_article:
-                    con.execute(f"INSERT INTO staging.{name} SELECT * FROM curated.{name} "
-                                f"WHERE article_id IN (SELECT article_id FROM kept)")
-                frame = frames.get(name)
-                if frame is None:
-                    continue
-                cols = [c[0] for c in con.execute(f"DESCRIBE staging.{name}").fetchall()]
-                con.register("frame", frame.select([c for c in cols if c in frame.columns]).to_arrow())
-                con.execute(f"INSERT INTO staging.{name} BY NAME SELECT * FROM frame")
-                con.unregister("frame")
+                frame = members if name == "article_sources" else frames.get(name)
+                if table.per_article and name != "article_sources":
+                    con.execute(f"INSERT INTO staging.{name} BY NAME SELECT * FROM cache.{name} "
+                                f"WHERE article_id IN (SELECT article_id FROM reuse)")
+                if frame is not None:
+                    self._insert(con, name, frame)
             con.execute("COMMIT")
+
+    @staticmethod
+    def _insert(con, name: str, frame: pl.DataFrame) -> None:
+        cols = [c[0] for c in con.execute(f"DESCRIBE staging.{name}").fetchall()]
+        con.register("frame", frame.select([c for c in cols if c in frame.columns]).to_arrow())
+        con.execute(f"INSERT INTO staging.{name} BY NAME SELECT * FROM frame")
+        con.unregister("frame")
+
+    def read_staging(self, names: tuple[str, ...] = STAGED_TABLES) -> dict[str, pl.DataFrame]:
+        with self.connect(read_only=True) as con:
+            return {name: con.sql(f"SELECT * FROM staging.{name}").pl() for name in names}
 
     def write_staging(self, frames: dict[str, pl.DataFrame]) -> None:
         """Replace whole staging tables (the corpus-wide steps write their results this way)."""
@@ -124,10 +122,7 @@ class Warehouse:
             con.execute("BEGIN")
             for name, frame in frames.items():
                 con.execute(f"DELETE FROM staging.{name}")
-                cols = [c[0] for c in con.execute(f"DESCRIBE staging.{name}").fetchall()]
-                con.register("frame", frame.select([c for c in cols if c in frame.columns]).to_arrow())
-                con.execute(f"INSERT INTO staging.{name} BY NAME SELECT * FROM frame")
-                con.unregister("frame")
+                self._insert(con, name, frame)
             con.execute("COMMIT")
 
     # ------------------------------------------------------------ audit: quarantine
@@ -160,16 +155,21 @@ class Warehouse:
 
     # ------------------------------------------------------------ publish
 
-    def publish(self, run_id: str) -> dict[str, int]:
+    def publish(self, run_id: str, state: dict[str, str] | None = None) -> dict[str, int]:
         """Swap the audited staging tables into curated.* in one transaction (write-audit-publish).
 
         Rows this run quarantined stay out, with everything that hangs off them. Readers see the
         previous complete version until COMMIT; a failure or a kill before it changes nothing.
+        The same transaction saves this run's extraction (before quarantine) and `state` in cache.*.
         """
         with self.connect() as con:
             con.execute("BEGIN")
             try:
                 counts = self._publish(con, run_id)
+                for name in CACHED_TABLES:
+                    con.execute(f"CREATE OR REPLACE TABLE cache.{name} AS SELECT * FROM staging.{name}")
+                for key, value in (state or {}).items():
+                    con.execute("INSERT OR REPLACE INTO cache.state VALUES (?, ?)", [key, value])
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")

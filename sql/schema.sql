@@ -5,6 +5,8 @@
 --   curated.*  what users query; changed only by publish, in one transaction, after the audit passed
 --   audit.*    run log, expectation results and quarantined rows, appended by every run
 --   ref.*      reference data loaded from seeds/ (valid language codes, known outlets)
+--   cache.*    per-article extraction of the last published run, before quarantine, and which inputs the
+--              warehouse covers: the next run extracts only new or changed articles (see flows/incremental.py)
 --
 -- Every statement is idempotent: the schema is applied on every connection that writes.
 -- Curated rows carry no run ids or timestamps, so the same input always gives identical curated tables.
@@ -13,6 +15,13 @@ CREATE SCHEMA IF NOT EXISTS staging;
 CREATE SCHEMA IF NOT EXISTS curated;
 CREATE SCHEMA IF NOT EXISTS audit;
 CREATE SCHEMA IF NOT EXISTS ref;
+CREATE SCHEMA IF NOT EXISTS cache;
+
+-- What the cached extraction was made with ('extract_key') and what the last published run saw ('run_key').
+CREATE TABLE IF NOT EXISTS cache.state (
+    key   VARCHAR PRIMARY KEY,
+    value VARCHAR
+);
 
 CREATE TABLE IF NOT EXISTS curated.articles (
     article_id          VARCHAR,   -- sha256 of the whitespace-folded clean text (first 16 hex digits)
@@ -152,9 +161,10 @@ CREATE TABLE IF NOT EXISTS audit.runs (
     started_at           TIMESTAMP,
     finished_at          TIMESTAMP,
     source               VARCHAR,
-    status               VARCHAR,   -- 'published' | 'blocked' | 'failed'
+    status               VARCHAR,   -- 'published' | 'unchanged' | 'blocked' | 'busy' | 'failed'
     reason               VARCHAR,
-    articles_in          INTEGER,   -- readable, distinct articles staged
+    articles_in          INTEGER,   -- readable, distinct articles in the source
+    articles_extracted   INTEGER,   -- of which new or changed (the rest reused the cache)
     articles_published   INTEGER,
     articles_quarantined INTEGER,   -- unreadable inputs + articles removed by the audit
     sentences            INTEGER,
@@ -230,3 +240,4 @@ ALTER TABLE curated.claims ADD COLUMN IF NOT EXISTS source_entity_id VARCHAR;
 ALTER TABLE curated.claims ADD COLUMN IF NOT EXISTS entity_ids VARCHAR[];
 ALTER TABLE curated.claims ADD COLUMN IF NOT EXISTS quantity_ids VARCHAR[];
 ALTER TABLE curated.claims ADD COLUMN IF NOT EXISTS date_ids VARCHAR[];
+ALTER TABLE audit.runs ADD COLUMN IF NOT EXISTS articles_extracted INTEGER;

@@ -53,7 +53,7 @@ def test_audit_results_and_run_log(seed_run, query):
     assert set(results["table_name"]) >= {"articles", "sentences", "citations", "claims", "entities", "mentions"}
     run = query("SELECT * FROM audit.runs WHERE run_id = ?", [run_id]).row(0, named=True)
     assert run["status"] == "published" and run["articles_in"] == 5
-    assert set(json.loads(run["timings"])) >= {"ingest", "process", "stage", "record", "audit", "publish"}
+    assert set(json.loads(run["timings"])) >= {"ingest", "plan", "extract", "stage", "record", "link", "audit", "publish"}
 
 
 def test_sentence_offsets_hold_in_the_warehouse(query):

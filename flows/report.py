@@ -1,0 +1,70 @@
+"""What a run tells its users in the Prefect UI: a markdown summary and tables, as artifacts.
+
+Keys are stable, so each run adds a new version of the same three artifacts and the UI shows their
+history. Tables are capped (the full lists stay queryable in audit.quarantine / audit.results).
+"""
+from __future__ import annotations
+
+import polars as pl
+
+SUMMARY_KEY = "newsflow-summary"
+FAILED_KEY = "newsflow-failed-expectations"
+QUARANTINE_KEY = "newsflow-quarantine"
+DATA_DOCS_KEY = "newsflow-data-docs"
+TABLE_ROWS = 500
+
+
+def markdown(summary: dict, languages: dict[str, int], quarantined: pl.DataFrame) -> str:
+    s = summary
+    lines = [
+        f"# newsflow run: {s['status']}",
+        "",
+        f"{s['reason']}" if s["reason"] else "",
+        "",
+        "| | |", "|---|---|",
+        f"| source | `{s['source']}` |",
+        f"| warehouse | `{s['warehouse']}` |",
+        f"| articles in source | {s['articles_in']} |",
+        f"| extracted this run (new or changed) | {s['articles_extracted']} |",
+        f"| published | {s['articles_published']} |",
+        f"| quarantined articles / unreadable inputs | {s['articles_quarantined']} / {s['inputs_rejected']} |",
+        f"| claims quarantined | {s['claims_quarantined']} |",
+        f"| expectations evaluated / failed | {s['expectations_evaluated']} / {len(s['failed_expectations'])} |",
+        "",
+    ]
+    if languages:
+        lines += ["## Curated articles by language", "", "| language | articles |", "|---|---|"]
+        lines += [f"| {lang} | {n} |" for lang, n in sorted(languages.items(), key=lambda kv: (-kv[1], kv[0]))] + [""]
+    if s["corpus"]:
+        lines += ["## Curated tables", "", "| table | rows |", "|---|---|"]
+        lines += [f"| {t} | {n} |" for t, n in s["corpus"].items()] + [""]
+    if s["failed_expectations"]:
+        lines += ["## Failed expectations", "", "| severity | table | expectation | rows |", "|---|---|---|---|"]
+        lines += [f"| {f['severity']} | {f['table_name']} | {f['description']} | {f['unexpected_count']} |"
+                  for f in s["failed_expectations"]] + [""]
+    if quarantined.height:
+        why = quarantined.group_by("table_name", "reason").len().sort("len", "table_name", descending=[True, False])
+        lines += ["## Quarantined, and why", "", "| table | reason | rows |", "|---|---|---|"]
+        lines += [f"| {t} | {r} | {n} |" for t, r, n in why.iter_rows()] + [""]
+    if s["timings"]:
+        lines += ["## Timings (s)", "", " · ".join(f"{k} {v:.1f}" for k, v in s["timings"].items())]
+    return "\n".join(lines)
+
+
+def publish_artifacts(summary: dict, languages: dict[str, int], quarantined: pl.DataFrame,
+                      data_docs: str | None) -> None:
+    from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
+
+    create_markdown_artifact(markdown(summary, languages, quarantined), key=SUMMARY_KEY,
+                             description=f"newsflow run {summary['run_id']}: {summary['status']}")
+    failed = summary["failed_expectations"] or [{"severity": "", "table_name": "", "description": "none failed",
+                                                  "unexpected_count": 0}]
+    create_table_artifact(failed, key=FAILED_KEY, description="expectations that failed in this run")
+    rows = quarantined.select("table_name", "record_id", "source_uri", "reason").head(TABLE_ROWS)
+    create_table_artifact(rows.to_dicts() or [{"table_name": "", "record_id": "", "source_uri": "",
+                                               "reason": "nothing quarantined"}],
+                          key=QUARANTINE_KEY,
+                          description=f"rows held back by this run ({quarantined.height}; first {TABLE_ROWS} shown)")
+    if data_docs:
+        create_link_artifact(data_docs, link_text="Great Expectations Data Docs (open locally)", key=DATA_DOCS_KEY,
+                             description="validation results of this run, rendered offline")
