@@ -11,7 +11,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 90
 
-.PHONY: run test bench sql clean
+.PHONY: run test bench sql clean serve stop
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -29,6 +29,17 @@ test: $(VENV)/.synced
 
 bench: $(VENV)/.synced
 	$(VENV)/bin/python -m tests.bench
+
+SERVE_ARGS ?=
+
+# Prefect server on 127.0.0.1:4200 (UI http://127.0.0.1:4200/) + the curate/curate deployment, in the
+# foreground; Ctrl-C stops serve, then the server. E.g. SERVE_ARGS="--cron '*/15 * * * *' --port 4300"
+serve: $(VENV)/.synced
+	$(VENV)/bin/python -m flows.serve up --source $(SOURCE) --warehouse $(WAREHOUSE) $(SERVE_ARGS)
+
+# Stop what a (possibly backgrounded) `make serve` started; harmless when nothing runs
+stop:
+	@if [ -x $(VENV)/bin/python ]; then $(VENV)/bin/python -m flows.serve down; else echo "nothing to stop"; fi
 
 clean:
 	rm -rf $(VENV) .uv .prefect warehouse/*.duckdb warehouse/*.wal

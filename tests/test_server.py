@@ -1,0 +1,277 @@
+"""The served deployment end to end: a real Prefect server, `python -m flows.serve up`, runs through the API.
+
+One stack per module (`python -m flows.serve up` on a free 127.0.0.1 port, its own PREFECT_HOME and
+state dir, as a subprocess), stopped with `python -m flows.serve down` even when a test fails. These tests
+talk to it with a Prefect client bound to its URL; they never use the in-process `prefect_backend`
+harness and do not touch the settings it runs under.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds" / "articles"
+ARTIFACT_KEYS = {"newsflow-summary": "markdown", "newsflow-failed-expectations": "table",
+                 "newsflow-quarantine": "table"}
+STARTUP_TIMEOUT = 180      # server healthy (~15 s) + serve registered (~5 s), generous for a busy machine
+RUN_TIMEOUT = 300          # one run over two articles: ~45 s on 2 cores
+
+
+@dataclass
+class Stack:
+    url: str                 # http://127.0.0.1:PORT/api
+    proc: subprocess.Popen   # the `up` supervisor
+    state: Path              # pid files, server.log
+    log: Path                # the supervisor's and serve's output
+    base: Path
+    source: Path             # the deployment's default source (two seed articles)
+    warehouse: Path          # the deployment's default warehouse (never written by these tests)
+    cron: str
+    pids: dict[str, int]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/health", timeout=2) as resp:
+            return resp.status == 200
+    except OSError:
+        return False
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def _client(url: str):
+    """A Prefect client bound to this server only (not to PREFECT_API_URL or the test harness)."""
+    from prefect.client.orchestration import SyncPrefectClient
+
+    return SyncPrefectClient(api=url)
+
+
+def _env(base: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PREFECT_API_", "PREFECT_UI_", "PREFECT_PROFILE", "PREFECT_SERVER_DATABASE"))}
+    env.update(PREFECT_HOME=str(base / "prefect-home"), PREFECT_SERVER_ANALYTICS_ENABLED="false",
+               DO_NOT_TRACK="1", PREFECT_LOGGING_LEVEL="INFO", PYTHONUNBUFFERED="1")
+    return env
+
+
+def _down(state: Path, base: Path, timeout: float = 150) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "flows.serve", "down", "--state-dir", str(state)], cwd=ROOT,
+                          env=_env(base), capture_output=True, text=True, timeout=timeout)
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    try:  # a zombie counts as gone
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    base = tmp_path_factory.mktemp("served")
+    source = base / "articles"
+    source.mkdir()
+    for path in sorted(SEEDS.iterdir())[:2]:
+        shutil.copy(path, source / path.name)
+    state, log = base / "state", base / "up.log"
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/api"
+    # hourly, 30 minutes from now: the scheduler must create runs at once, none becomes due during the tests
+    cron = f"{(datetime.now(timezone.utc).minute + 30) % 60} * * * *"
+    cmd = [sys.executable, "-m", "flows.serve", "up", "--port", str(port), "--state-dir", str(state),
+           "--server-home", str(base / "server-home"), "--source", str(source),
+           "--warehouse", str(base / "default.duckdb"), "--cron", cron,
+           "--watch-pid", str(os.getpid())]   # stops by itself should pytest be killed before teardown
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=_env(base), stdout=out, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+    pids: dict[str, int] = {"up": proc.pid}
+    t0 = time.monotonic()
+    try:
+        from prefect.client.schemas.objects import DeploymentStatus
+
+        deadline = t0 + STARTUP_TIMEOUT
+        while True:  # the server answers, and serve has registered the deployment and polls for runs
+            assert proc.poll() is None, f"`flows.serve up` exited ({proc.returncode}):\n{_tail(log)}"
+            assert time.monotonic() < deadline, f"not served after {STARTUP_TIMEOUT} s:\n{_tail(log)}"
+            if _healthy(url):
+                try:
+                    with _client(url) as client:
+                        if client.read_deployment_by_name("curate/curate").status == DeploymentStatus.READY:
+                            break
+                except Exception:  # ObjectNotFound until serve registers it
+                    pass
+            time.sleep(1)
+        for name in ("server", "serve"):
+            pids[name] = int((state / f"{name}.pid").read_text())
+        print(f"stack up in {time.monotonic() - t0:.1f} s")
+        yield Stack(url, proc, state, log, base, source, base / "default.duckdb", cron, pids)
+    finally:
+        try:
+            _down(state, base)
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            pass
+        finally:  # last resort: nothing outlives the module
+            for name in ("serve", "server"):
+                if name in pids and not _gone(pids[name]):
+                    try:
+                        os.killpg(pids[name], signal.SIGKILL)
+                    except OSError:
+                        pass
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=10)
+
+
+@pytest.fixture()
+def client(stack):
+    with _client(stack.url) as c:
+        yield c
+
+
+def test_deployment_has_typed_schema_defaults_and_concurrency(stack, client):
+    dep = client.read_deployment_by_name("curate/curate")
+    props = dep.parameter_openapi_schema["properties"]
+    assert {"source", "warehouse", "full_refresh", "batch_size", "expectations"} <= set(props)
+    assert props["full_refresh"]["type"] == "boolean"
+    assert {"type": "integer"} in [{k: v for k, v in s.items() if k == "type"} for s in props["batch_size"]["anyOf"]]
+    assert dep.enforce_parameter_schema
+    expected = {"source": str(stack.source), "warehouse": str(stack.warehouse)}
+    if "wait_seconds" in props:
+        expected["wait_seconds"] = 900.0
+    assert dep.parameters == expected
+    assert dep.description and {"newsflow", "curate"} <= set(dep.tags)
+    assert dep.entrypoint == "flows.pipeline.curate"
+    assert dep.global_concurrency_limit is not None and dep.global_concurrency_limit.limit == 1
+    assert dep.concurrency_options.collision_strategy == "ENQUEUE"
+    assert not dep.paused
+    assert [s.schedule.cron for s in dep.schedules if s.active] == [stack.cron]
+
+
+def test_cron_schedule_creates_runs(stack, client):
+    from prefect.client.schemas.filters import (
+        DeploymentFilter, DeploymentFilterName, FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+
+    only_scheduled = FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED])))
+    ours = DeploymentFilter(name=DeploymentFilterName(any_=["curate"]))
+    deadline = time.monotonic() + 60   # the scheduler picks up a new deployment within ~5 s
+    while not (runs := [r for r in client.read_flow_runs(flow_run_filter=only_scheduled, deployment_filter=ours)
+                        if r.auto_scheduled]):
+        assert time.monotonic() < deadline, "the scheduler created no runs for curate/curate"
+        time.sleep(2)
+    minute = int(stack.cron.split()[0])
+    now = datetime.now(timezone.utc)
+    assert len(runs) >= 3   # the scheduler keeps at least min_runs ahead
+    for run in runs:
+        assert run.expected_start_time > now
+        assert run.expected_start_time.minute == minute and run.expected_start_time.second == 0
+        assert run.parameters["source"] == str(stack.source)   # the deployment's defaults
+
+
+def test_invalid_parameters_are_rejected(stack, client):
+    from prefect.exceptions import PrefectHTTPStatusError
+
+    dep = client.read_deployment_by_name("curate/curate")
+    props = dep.parameter_openapi_schema["properties"]
+    bad = [({"batch_size": "lots"}, "batch_size", "'lots' is not valid"),
+           ({"full_refresh": "maybe"}, "full_refresh", "'maybe' is not of type 'boolean'")]
+    if any("minimum" in s for s in props["batch_size"].get("anyOf", [])):
+        bad.append(({"batch_size": -3}, "batch_size", "less than the minimum"))
+    if "thresholds" in props:
+        bad.append(({"thresholds": {"low_confidence": 2}}, "thresholds.low_confidence", "greater than the maximum"))
+    if "languages" in props:
+        bad.append(({"languages": "it"}, "languages", "is not valid"))
+    for params, field, reason in bad:
+        with pytest.raises(PrefectHTTPStatusError) as err:
+            client.create_flow_run_from_deployment(dep.id, parameters=params)
+        detail = err.value.response.json()["detail"]
+        assert err.value.response.status_code == 409, detail
+        assert f"Validation failed for field '{field}'" in detail and reason in detail, detail
+
+
+def test_run_with_parameters_through_the_api_completes(stack, client):
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    from flows.warehouse import Warehouse
+
+    dep = client.read_deployment_by_name("curate/curate")
+    props = dep.parameter_openapi_schema["properties"]
+    warehouse = stack.base / "api-run.duckdb"
+    params = {"source": str(stack.source), "warehouse": str(warehouse), "batch_size": 1, "full_refresh": True}
+    if "wait_seconds" in props:
+        params["wait_seconds"] = 30.0
+    t0 = time.monotonic()
+    run = client.create_flow_run_from_deployment(dep.id, parameters=params)
+    while not (run := client.read_flow_run(run.id)).state.is_final():
+        assert time.monotonic() - t0 < RUN_TIMEOUT, f"run still {run.state.name}:\n{_tail(stack.log)}"
+        time.sleep(2)
+    print(f"run {run.name} {run.state.name} after {time.monotonic() - t0:.1f} s")
+    assert run.state.is_completed(), f"{run.state.name}: {run.state.message}\n{_tail(stack.log, 80)}"
+    assert run.parameters == params
+    assert run.deployment_id == dep.id
+
+    for attempt in range(20):  # the run's process may hold the DuckDB file for a moment after it reports
+        try:
+            counts = Warehouse(warehouse).query(
+                "SELECT (SELECT count(*) FROM curated.articles) AS articles, "
+                "(SELECT count(*) FROM curated.sentences) AS sentences").row(0, named=True)
+            break
+        except Exception:
+            if attempt == 19:
+                raise
+            time.sleep(0.5)
+    assert counts["articles"] == 2 and counts["sentences"] > 0
+    assert not stack.warehouse.exists()   # the deployment's default warehouse was not used
+
+    artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run.id])))
+    found = {a.key: a.type for a in artifacts if a.key}
+    for key, kind in ARTIFACT_KEYS.items():
+        assert found.get(key) == kind, f"artifact {key!r} ({kind}) missing for run {run.name}: {found}"
+
+
+def test_down_stops_serve_then_server(stack):
+    t0 = time.monotonic()
+    result = _down(stack.state, stack.base)
+    took = time.monotonic() - t0
+    assert result.returncode == 0, result.stderr
+    assert stack.proc.wait(timeout=30) == 0, _tail(stack.log)
+    assert all(_gone(pid) for pid in stack.pids.values()), stack.pids
+    assert not _healthy(stack.url)
+    assert not list(stack.state.glob("*.pid"))
+    log = stack.log.read_text(errors="replace")
+    # serve paused its schedule (it needs the server for that), then the server stopped
+    assert log.index("All deployments have been paused") < log.index("stopping server")
+    assert took < 60, f"down took {took:.1f} s"
+    again = _down(stack.state, stack.base, timeout=30)
+    assert again.returncode == 0 and "nothing to stop" in again.stdout
