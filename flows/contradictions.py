@@ -74,7 +74,8 @@ def affiliation_conflicts(found: list[dict], languages: dict[str, str]) -> list[
     for f in found:
         by_person[f["person"]].append(f)
     for person, items in by_person.items():
-        for x, y in combinations(items, 2):
+        # by claim id: the detail reads the same whatever order the rows arrived in
+        for x, y in combinations(sorted(items, key=lambda f: f["claim_id"]), 2):
             if x["org"] == y["org"] or x["claim_id"] == y["claim_id"]:
                 continue
             detail = (f"{x['person_name']} is introduced as '{x['phrase']}' ({languages[x['claim_id']]}) "

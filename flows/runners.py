@@ -9,6 +9,7 @@ file lives beside the flow, and workers of a remote cluster could not open it.
 """
 from __future__ import annotations
 
+import logging
 import os
 
 from flows.config import setting
@@ -27,6 +28,7 @@ def make_task_runner(kind: str | None = None, address: str | None = None, worker
             from prefect_dask import DaskTaskRunner
         except ImportError as exc:
             raise RuntimeError("the dask task runner needs prefect-dask: pip install 'newsflow[dask]'") from exc
+        logging.getLogger("distributed").setLevel(logging.WARNING)  # worker start/stop chatter
         address = address or os.environ.get("NEWSFLOW_DASK_ADDRESS") or setting("pipeline", "dask_address")
         if address:
             return DaskTaskRunner(address=address)

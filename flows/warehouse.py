@@ -114,7 +114,8 @@ class Warehouse:
 
     def read_staging(self, names: tuple[str, ...] = STAGED_TABLES) -> dict[str, pl.DataFrame]:
         with self.connect(read_only=True) as con:
-            return {name: con.sql(f"SELECT * FROM staging.{name}").pl() for name in names}
+            # in a fixed order: the corpus-wide steps must not depend on how DuckDB scans
+            return {name: con.sql(f"SELECT * FROM staging.{name} ORDER BY {TABLES[name].order}").pl() for name in names}
 
     def write_staging(self, frames: dict[str, pl.DataFrame]) -> None:
         """Replace whole staging tables (the corpus-wide steps write their results this way)."""
