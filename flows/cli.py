@@ -109,7 +109,7 @@ def cmd_run(args) -> int:
             return _fail(EXIT_USAGE, f"--languages: {exc}")
     reporter = progress.for_cli()
     try:
-        with (reporter if isinstance(reporter, progress.TerminalReporter) else _null()), progress.use(reporter):
+        with reporter, progress.use(reporter):
             summary = flow(source=args.source, warehouse=str(warehouse), full_refresh=args.full_refresh,
                            languages=languages, thresholds=thresholds, batch_size=args.batch_size,
                            wait_seconds=args.wait)
@@ -119,12 +119,6 @@ def cmd_run(args) -> int:
         return _fail(EXIT_FAILED, summary["reason"])
     _print_summary(summary)
     return EXIT_PUBLISHED if summary["status"] in ("published", "unchanged") else EXIT_BLOCKED
-
-
-def _null():
-    from contextlib import nullcontext
-
-    return nullcontext()
 
 
 def cmd_sql(args) -> int:

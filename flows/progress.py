@@ -50,6 +50,12 @@ class Reporter:
     def note(self, text: str) -> None:
         self.emit(text)
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return None
+
     def _begin(self, name, total, unit) -> None:
         self._stage, self._total, self._unit, self._done, self._t0 = name, total, unit, 0, time.monotonic()
         self.emit(f"{name}: started" + (f" ({total} {unit})" if total else ""))

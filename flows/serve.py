@@ -16,7 +16,6 @@ OPTIONS: --cron EXPR (default $NEWSFLOW_CRON or hourly "0 * * * *") | --no-sched
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import os
 import signal
@@ -60,13 +59,9 @@ def _quiet_env(env: dict[str, str]) -> dict[str, str]:
 
 def default_parameters(source: str | os.PathLike, warehouse: str | os.PathLike,
                        wait_seconds: float = DEFAULT_WAIT_SECONDS) -> dict:
-    """Deployment defaults, by name; `wait_seconds` only when the flow takes it."""
-    from flows.pipeline import curate
-
-    params: dict = {"source": str(Path(source).resolve()), "warehouse": str(Path(warehouse).resolve())}
-    if "wait_seconds" in inspect.signature(curate.fn).parameters:
-        params["wait_seconds"] = float(wait_seconds)
-    return params
+    """Deployment defaults, by name, with absolute paths (runs do not depend on the serve directory)."""
+    return {"source": str(Path(source).resolve()), "warehouse": str(Path(warehouse).resolve()),
+            "wait_seconds": float(wait_seconds)}
 
 
 def build_deployment(name: str = DEPLOYMENT_NAME, cron: str | None = DEFAULT_CRON, timezone: str = "UTC",

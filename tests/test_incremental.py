@@ -1,7 +1,6 @@
 """Incremental runs: only new or changed articles are extracted; the result equals a full rebuild."""
 import shutil
 
-import polars as pl
 
 from flows.params import Thresholds
 from flows.pipeline import curate
