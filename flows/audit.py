@@ -163,8 +163,11 @@ def run_audit(warehouse_path: Path, suites: list[dict] | None = None, docs_dir: 
     finally:
         _release()
     if docs_dir is not None:
-        context.build_data_docs(site_names=[site])
-        data_docs.make_offline(Path(docs_dir).resolve())
+        try:
+            context.build_data_docs(site_names=[site])
+            data_docs.make_offline(Path(docs_dir).resolve())
+        except Exception as exc:  # the pages are a view of the results: never a reason to stop a run
+            logging.getLogger("newsflow").warning("Data Docs not built: %s", exc)
     return AuditOutcome(pl.DataFrame(results, schema=RESULT_SCHEMA), pl.DataFrame(quarantine, schema=QUARANTINE_SCHEMA))
 
 

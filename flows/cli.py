@@ -89,11 +89,13 @@ def cmd_run(args) -> int:
     from prefect.exceptions import ParameterTypeError
 
     from flows import progress
-    from flows.pipeline import curate
+    from flows.pipeline import curate, run_curate
     from flows.runners import make_task_runner
 
     flow = curate
     if args.runner or args.dask_address:
+        if args.runner == "threads" and args.dask_address:
+            return _fail(EXIT_USAGE, "--dask-address needs --runner dask")
         try:
             flow = curate.with_options(task_runner=make_task_runner(args.runner or "dask", args.dask_address))
         except (RuntimeError, ValueError) as exc:
@@ -110,11 +112,14 @@ def cmd_run(args) -> int:
     reporter = progress.for_cli()
     try:
         with reporter, progress.use(reporter):
-            summary = flow(source=args.source, warehouse=str(warehouse), full_refresh=args.full_refresh,
-                           languages=languages, thresholds=thresholds, batch_size=args.batch_size,
-                           wait_seconds=args.wait)
+            summary = run_curate(flow, source=args.source, warehouse=str(warehouse), full_refresh=args.full_refresh,
+                                 languages=languages, thresholds=thresholds, batch_size=args.batch_size,
+                                 wait_seconds=args.wait)
     except ParameterTypeError as exc:  # a parameter Prefect's validation rejected
         return _fail(EXIT_USAGE, str(exc).splitlines()[0])
+    except Exception as exc:  # the run failed: one line here; details in the run log and audit.runs
+        return _fail(EXIT_FAILED, f"the run failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
+                                  f"(nothing was published; see audit.runs and the log above)")
     if summary["status"] == "busy":
         return _fail(EXIT_FAILED, summary["reason"])
     _print_summary(summary)

@@ -38,6 +38,7 @@ ARTICLE_SCHEMA = {
     "original_text": pl.String,
     "body_start": pl.Int32,
     "char_count": pl.Int32,
+    "content_key": pl.String,
 }
 
 QUARANTINE_SCHEMA = {"source_uri": pl.String, "reason": pl.String}
@@ -102,6 +103,12 @@ def clean_text(raw: str) -> str:
 def content_id(text: str) -> str:
     folded = " ".join(text.split()).casefold()
     return hashlib.sha256(folded.encode("utf-8")).hexdigest()[:16]
+
+
+def content_key(row: dict) -> str:
+    """Changes when anything extraction reads changes: the exact text, the original, the metadata."""
+    parts = [str(row[name]) for name in ("text", "original_text", *ARTICLE_FIELDS, "published_precision", "body_start")]
+    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()[:16]
 
 
 def parse_date(value) -> tuple[date | None, str | None]:
@@ -186,7 +193,7 @@ def _add_article(batch: _Batch, uri: str, body: str, meta: dict) -> None:
     def field_(name):
         value = meta.get(name)
         return None if value is None else str(value).strip() or None
-    batch.rows.append({
+    row = {
         "article_id": content_id(text),
         "source_uri": uri,
         "url": field_("url"),
@@ -199,7 +206,8 @@ def _add_article(batch: _Batch, uri: str, body: str, meta: dict) -> None:
         "original_text": body,
         "body_start": body_start,
         "char_count": len(text),
-    })
+    }
+    batch.rows.append({**row, "content_key": content_key(row)})
 
 
 def _read_text_file(batch: _Batch, path: Path, data: bytes) -> None:

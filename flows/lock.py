@@ -11,37 +11,47 @@ import json
 import os
 import socket
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, ContextManager, Iterator
 
 from filelock import FileLock, Timeout
 
 
 class WarehouseBusy(RuntimeError):
-    """Another run (or another program) is writing the warehouse."""
+    """Another process has the DuckDB file open (a run, or a reader such as a BI tool)."""
+
+
+class RunInProgress(WarehouseBusy):
+    """Another run holds the warehouse's write lock: this run did not start."""
 
 
 def _paths(warehouse: Path) -> tuple[Path, Path]:
+    warehouse = Path(warehouse).resolve()  # one lock per file, however it is named
     return warehouse.with_name(warehouse.name + ".lock"), warehouse.with_name(warehouse.name + ".owner.json")
 
 
-def holder(warehouse: Path) -> dict | None:
-    """Who holds the lock, if anyone does."""
-    lock_path, owner_path = _paths(Path(warehouse))
-    if not lock_path.exists():
-        return None
-    probe = FileLock(str(lock_path))
+def _alive(owner: dict) -> bool:
+    if owner.get("host") != socket.gethostname():
+        return True  # another machine on a shared disk: cannot check, trust the file
     try:
-        probe.acquire(timeout=0)
-    except Timeout:
-        try:
-            return json.loads(owner_path.read_text())
-        except (OSError, ValueError):
-            return {}
-    probe.release()
-    return None
+        os.kill(int(owner["pid"]), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, KeyError, ValueError, TypeError):
+        return True
+    return True
+
+
+def holder(warehouse: Path) -> dict | None:
+    """Who holds the lock, from the owner file (never by probing the lock: a probe would make a real
+    acquire fail). A killed run's leftover file names a dead pid and counts as free."""
+    try:
+        owner = json.loads(_paths(warehouse)[1].read_text())
+    except (OSError, ValueError):
+        return None
+    return owner if _alive(owner) else None
 
 
 def describe(warehouse: Path, owner: dict | None) -> str:
@@ -52,9 +62,12 @@ def describe(warehouse: Path, owner: dict | None) -> str:
 
 
 @contextmanager
-def writer(warehouse: Path, run_id: str, wait_seconds: float = 0,
-           on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
-    """Hold the warehouse's write lock; wait up to `wait_seconds` for it, else raise WarehouseBusy."""
+def writer(warehouse: Path, run_id: str, wait_seconds: float = 0, on_wait: Callable[[str], None] | None = None,
+           queued: Callable[[float], ContextManager] | None = None) -> Iterator[None]:
+    """Hold the warehouse's write lock; wait up to `wait_seconds` for it, else raise RunInProgress.
+
+    `on_wait` hears why the run waits; `queued` wraps the wait (a progress stage, so it never looks hung).
+    """
     warehouse = Path(warehouse)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     lock_path, owner_path = _paths(warehouse)
@@ -64,21 +77,24 @@ def writer(warehouse: Path, run_id: str, wait_seconds: float = 0,
     except Timeout:
         message = describe(warehouse, holder(warehouse))
         if wait_seconds <= 0:
-            raise WarehouseBusy(f"{message}; this run did not start. Try again when it has finished, "
+            raise RunInProgress(f"{message}; this run did not start. Try again when it has finished, "
                                 f"or let it queue (--wait SECONDS)") from None
         if on_wait:
             on_wait(f"{message}; waiting up to {wait_seconds:g} s for it to finish")
         started = time.monotonic()
         try:
-            lock.acquire(timeout=wait_seconds)
+            with (queued(wait_seconds) if queued else nullcontext()):
+                lock.acquire(timeout=wait_seconds)
         except Timeout:
-            raise WarehouseBusy(f"{describe(warehouse, holder(warehouse))}; gave up after waiting "
+            raise RunInProgress(f"{describe(warehouse, holder(warehouse))}; gave up after waiting "
                                 f"{time.monotonic() - started:.0f} s, nothing was changed") from None
     try:
-        owner_path.write_text(json.dumps({
+        partial = owner_path.with_suffix(".tmp")  # readers never see half a file
+        partial.write_text(json.dumps({
             "run_id": run_id, "pid": os.getpid(), "host": socket.gethostname(),
             "since": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }))
+        os.replace(partial, owner_path)
         yield
     finally:
         owner_path.unlink(missing_ok=True)

@@ -17,8 +17,10 @@ from pathlib import Path
 
 import polars as pl
 from prefect import flow, get_run_logger, task, unmapped
+from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 from prefect.runtime import flow_run
+from prefect.states import Completed, Failed
 
 from flows import (attribution, dates, entities, incremental, ingest, langid, linking, lock, progress, quantities,
                    report, segment)
@@ -31,7 +33,7 @@ from flows.warehouse import Warehouse
 @dataclass
 class RunSummary:
     run_id: str
-    status: str                      # published | unchanged | blocked | busy
+    status: str                      # published | unchanged | blocked | busy | failed
     source: str
     warehouse: str
     articles_in: int = 0             # distinct readable articles in the source
@@ -58,31 +60,43 @@ class RunSummary:
 # ---------------------------------------------------------------- tasks
 
 
-@task(name="read-articles", retries=1, retry_delay_seconds=5)
+@task(name="read-articles", retries=1, retry_delay_seconds=5, timeout_seconds=3600, cache_policy=NO_CACHE)
 def read_articles(source: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Articles (distinct by content) and the inputs that could not be read, with reasons."""
     return ingest.read_files(ingest.resolve_source(source))
 
 
-@task(name="prepare-warehouse", retries=2, retry_delay_seconds=5)
+@task(name="prepare-warehouse", retries=2, retry_delay_seconds=5, timeout_seconds=600)
 def prepare(warehouse: str) -> None:
     """Create schemas and tables (idempotent) and load reference data."""
     Warehouse(warehouse).initialise([(code, code) for code in langid.known_codes()])
 
 
-@task(name="plan", retries=2, retry_delay_seconds=5)
-def plan(warehouse: str, articles: pl.DataFrame, keys: dict[str, str], full_refresh: bool,
+@task(name="plan", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def plan(warehouse: str, articles: pl.DataFrame, rejected: pl.DataFrame, keys: dict[str, str], full_refresh: bool,
          languages: list[str] | None) -> incremental.Plan:
     """Which articles need extracting, given what the warehouse already holds."""
     wh = Warehouse(warehouse)
-    cached = wh.query("SELECT * FROM cache.articles")
-    members = wh.query("SELECT article_id, source_uri FROM cache.article_sources")
-    state = dict(wh.query("SELECT key, value FROM cache.state").iter_rows())
-    return incremental.plan(articles, cached, members, state, keys, full_refresh, languages)
+    todo = incremental.plan(
+        articles, wh.query("SELECT article_id, content_key, source_uri, language FROM cache.articles"),
+        wh.query("SELECT article_id, source_uri FROM cache.article_sources"),
+        dict(wh.query("SELECT key, value FROM cache.state").iter_rows()), keys, full_refresh, languages,
+        rejected["source_uri"].to_list(), wh.query("SELECT article_id, language FROM cache.skipped"),
+    )
+    if todo.reload:  # extract again from the text the warehouse kept
+        kept = wh.query(f"SELECT {', '.join(c for c in ingest.ARTICLE_SCHEMA if c != 'all_uris')} FROM cache.articles "
+                        "WHERE article_id IN (SELECT * FROM unnest(?))", [todo.reload])
+        uris = todo.members.group_by("article_id").agg(pl.col("source_uri").sort().alias("all_uris"))
+        todo.extract = pl.concat([todo.extract, kept.join(uris, on="article_id").select(todo.extract.columns)])
+    return todo
 
 
-# A batch is pure and deterministic: a retry helps when a worker was lost (Dask).
-@task(name="process-batch", retries=1)
+# Warehouse tasks run in the flow's own thread, where timeouts interrupt them; they retry because a
+# reader (a BI tool, `newsflow sql`) may hold the DuckDB file for a moment. The pure tasks below run
+# on the task runner's workers: a retry helps when a Dask worker was lost; Prefect cannot time out a
+# task in a worker thread, so they declare none. Frames are never hashed into cache keys (NO_CACHE).
+# A batch is pure and deterministic.
+@task(name="process-batch", retries=1, cache_policy=NO_CACHE)
 def process_batch(articles: pl.DataFrame, overrides: dict | None = None,
                   languages: list[str] | None = None) -> dict[str, pl.DataFrame]:
     """Language ID, segmentation and extraction for one batch of articles.
@@ -106,12 +120,12 @@ def process_batch(articles: pl.DataFrame, overrides: dict | None = None,
             "skipped": skipped.select("article_id", "all_uris", "language")}
 
 
-@task(name="stage", retries=2, retry_delay_seconds=5)
+@task(name="stage", retries=2, retry_delay_seconds=5, timeout_seconds=3600, cache_policy=NO_CACHE)
 def stage(warehouse: str, frames: dict[str, pl.DataFrame], members: pl.DataFrame, reuse: list[str]) -> None:
     Warehouse(warehouse).stage(frames, members, reuse)
 
 
-@task(name="record-rejected-inputs", retries=2, retry_delay_seconds=5)
+@task(name="record-rejected-inputs", retries=2, retry_delay_seconds=5, timeout_seconds=600, cache_policy=NO_CACHE)
 def record_rejected(warehouse: str, run_id: str, rejected: pl.DataFrame) -> None:
     from flows.audit import RESULT_SCHEMA
 
@@ -124,24 +138,24 @@ def record_rejected(warehouse: str, run_id: str, rejected: pl.DataFrame) -> None
     wh.record_audit(run_id, pl.DataFrame(schema=RESULT_SCHEMA), rows)
 
 
-@task(name="read-staging", retries=2, retry_delay_seconds=5)
+@task(name="read-staging", retries=2, retry_delay_seconds=5, timeout_seconds=3600, cache_policy=NO_CACHE)
 def read_staging(warehouse: str) -> dict[str, pl.DataFrame]:
     return Warehouse(warehouse).read_staging(linking.INPUTS)
 
 
-@task(name="link", retries=1)
+@task(name="link", retries=1, cache_policy=NO_CACHE)
 def link(staged: dict[str, pl.DataFrame], overrides: dict | None = None) -> dict[str, pl.DataFrame]:
     """Corpus-wide: entities, stories, claim clusters, contradictions (a pure function of the staged tables)."""
     with overridden(overrides):
         return linking.link(staged)
 
 
-@task(name="write-links", retries=2, retry_delay_seconds=5)
+@task(name="write-links", retries=2, retry_delay_seconds=5, timeout_seconds=3600, cache_policy=NO_CACHE)
 def write_links(warehouse: str, linked: dict[str, pl.DataFrame]) -> None:
     Warehouse(warehouse).write_staging(linked)
 
 
-@task(name="audit")
+@task(name="audit", retries=1, retry_delay_seconds=10, timeout_seconds=7200, cache_policy=NO_CACHE)
 def audit(warehouse: str, run_id: str, expectations: str | None, docs_dir: Path | None):
     from flows.audit import load_suite_files, run_audit  # imports Great Expectations: only here
 
@@ -160,12 +174,12 @@ def _docs_dir(warehouse: str, run_id: str) -> Path:
     return root / f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{run_id}"
 
 
-@task(name="publish", retries=2, retry_delay_seconds=5)
-def publish(warehouse: str, run_id: str, state: dict[str, str]) -> dict[str, int]:
-    return Warehouse(warehouse).publish(run_id, state)
+@task(name="publish", retries=2, retry_delay_seconds=5, timeout_seconds=3600, cache_policy=NO_CACHE)
+def publish(warehouse: str, run_id: str, state: dict[str, str], skipped: pl.DataFrame) -> dict[str, int]:
+    return Warehouse(warehouse).publish(run_id, state, skipped)
 
 
-@task(name="log-run", retries=2, retry_delay_seconds=5)
+@task(name="log-run", retries=2, retry_delay_seconds=5, timeout_seconds=600, cache_policy=NO_CACHE)
 def log_run(warehouse: str, row: dict) -> None:
     Warehouse(warehouse).log_run(row)
 
@@ -204,6 +218,11 @@ class _Run:
         self.quarantined = pl.DataFrame(schema={"table_name": pl.String, "record_id": pl.String,
                                                 "source_uri": pl.String, "reason": pl.String})
 
+    def held_inputs(self, rejected: pl.DataFrame) -> None:
+        """The inputs this run did not take (unreadable, or not in its languages), for the artifacts."""
+        self.quarantined = rejected.select(pl.lit("inputs").alias("table_name"), pl.col("source_uri").alias("record_id"),
+                                           "source_uri", "reason")
+
     def timed(self, name: str, fn, total: int | None = None):
         t0 = time.perf_counter()
         with self.reporter.stage(name, total=total):
@@ -217,7 +236,7 @@ class _Run:
             "run_id": s.run_id, "started_at": self.started,
             "finished_at": datetime.now(timezone.utc).replace(tzinfo=None),
             "source": s.source, "status": s.status, "reason": s.reason,
-            "articles_in": s.articles_in, "articles_extracted": s.articles_extracted,
+            "articles_in": s.articles_in, "articles_extracted": s.articles_extracted, "articles_skipped": s.articles_skipped,
             "articles_published": s.articles_published, "articles_quarantined": s.articles_quarantined,
             "sentences": s.sentences, "claims": s.claims, "citations": s.citations,
             "expectations_evaluated": s.expectations_evaluated, "expectations_failed": len(s.failed_expectations),
@@ -225,7 +244,8 @@ class _Run:
         }
 
 
-def _apply_audit(run: _Run, outcome, source_ids: list[str], warehouse: str, state: dict[str, str]) -> None:
+def _apply_audit(run: _Run, outcome, source_ids: list[str], warehouse: str, state: dict[str, str],
+                 skipped: pl.DataFrame) -> None:
     """Publish when no critical expectation failed; fill the summary either way."""
     summary = run.summary
     run.outcome = outcome
@@ -248,7 +268,7 @@ def _apply_audit(run: _Run, outcome, source_ids: list[str], warehouse: str, stat
         )
         get_run_logger().warning("audit blocked publishing: %s", summary.reason)
         return
-    counts = run.timed("publish", lambda: publish(warehouse, summary.run_id, state))
+    counts = run.timed("publish", lambda: publish(warehouse, summary.run_id, state, skipped))
     summary.status = "published"
     summary.articles_published = len(source_ids) - held_from_source
     summary.corpus = counts
@@ -262,21 +282,20 @@ def _curate(run: _Run, source: str, warehouse: str, full_refresh: bool, language
     run.timed("prepare", lambda: prepare(warehouse))
     summary.articles_in, summary.inputs_rejected = articles.height, rejected.height
     summary.articles_quarantined = rejected.height
-    run.quarantined = rejected.select(pl.lit("inputs").alias("table_name"), pl.col("source_uri").alias("record_id"),
-                                      "source_uri", "reason")
+    run.held_inputs(rejected)
     if articles.height == 0:
         # nothing readable: say so instead of republishing an unchanged warehouse
         summary.status = "blocked"
         summary.reason = f"no readable articles in {source} ({rejected.height} inputs quarantined)"
         run.timed("record", lambda: record_rejected(warehouse, summary.run_id, rejected))
         return
-    keys = {"extract_key": incremental.extract_key(overrides)}
-    keys["run_key"] = incremental.run_key(keys["extract_key"], Path(expectations or EXPECTATIONS_DIR))
-    todo = run.timed("plan", lambda: plan(warehouse, articles, keys, full_refresh, languages))
+    keys = incremental.keys(overrides, Path(expectations or EXPECTATIONS_DIR))
+    todo = run.timed("plan", lambda: plan(warehouse, articles, rejected, keys, full_refresh, languages))
     if todo.reason:
         logger.info("extracting every article: %s", todo.reason)
     if todo.unchanged:
         summary.status = "unchanged"
+        summary.articles_skipped = todo.skipped.height
         summary.reason = "no new or changed articles and the same pipeline as the last published run: nothing to do"
         summary.articles_published = Warehouse(warehouse).query(
             "SELECT count(*) AS n FROM curated.articles WHERE article_id IN (SELECT * FROM unnest(?))",
@@ -296,6 +315,7 @@ def _curate(run: _Run, source: str, warehouse: str, full_refresh: bool, language
             pl.col("all_uris").alias("source_uri"),
             pl.format("language '{}' not selected (languages: {})", "language", pl.lit(", ".join(languages))).alias("reason"),
         )])
+        run.held_inputs(rejected)
     run.timed("stage", lambda: stage(warehouse, frames, members, todo.reuse))
     run.timed("record", lambda: record_rejected(warehouse, summary.run_id, rejected))
 
@@ -306,10 +326,10 @@ def _curate(run: _Run, source: str, warehouse: str, full_refresh: bool, language
     run.timed("link", link_corpus)
     docs = _docs_dir(warehouse, summary.run_id) if setting("pipeline", "data_docs_keep") > 0 else None
     outcome = run.timed("audit", lambda: audit(warehouse, summary.run_id, expectations, docs))
-    if docs is not None:
+    if docs is not None and (docs / "index.html").exists():
         summary.data_docs = (docs / "index.html").resolve().as_uri()
     source_ids = sorted(set(articles["article_id"]) - set(skipped["article_id"]))
-    _apply_audit(run, outcome, source_ids, warehouse, keys)
+    _apply_audit(run, outcome, source_ids, warehouse, keys, skipped)
 
 
 @flow(name="curate", description="Curate multilingual news articles into audited DuckDB tables.",
@@ -336,17 +356,48 @@ def curate(
     run_id = str(flow_run.get_id() or datetime.now(timezone.utc).strftime("local-%Y%m%dT%H%M%S%f"))
     summary = RunSummary(run_id=run_id, status="failed", source=str(source), warehouse=str(warehouse))
     run = _Run(summary, progress.current())
+    languages_now: dict[str, int] = {}
     try:
-        with lock.writer(Path(warehouse), run_id, wait_seconds, on_wait=run.reporter.note):
+        with lock.writer(Path(warehouse), run_id, wait_seconds, on_wait=run.reporter.note,
+                         queued=lambda _: run.reporter.stage("queue", unit="s")):
             try:
                 _curate(run, source, warehouse, full_refresh, languages, overrides, batch_size, expectations)
+                languages_now = dict(Warehouse(warehouse).query(
+                    "SELECT language, count(*) FROM curated.articles GROUP BY ALL").iter_rows())
+            except Exception as exc:
+                summary.status, summary.reason = "failed", f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+                raise
             finally:
-                log_run(warehouse, run.log_row())
-            languages_now = dict(Warehouse(warehouse).query(
-                "SELECT language, count(*) FROM curated.articles GROUP BY ALL").iter_rows())
-    except lock.WarehouseBusy as exc:
-        summary.status, summary.reason, languages_now = "busy", str(exc), {}
-    report.publish_artifacts(summary.to_dict(), languages_now, run.quarantined, summary.data_docs or None)
+                _log_run_safely(warehouse, run)
+    except lock.RunInProgress as exc:
+        summary.status, summary.reason = "busy", str(exc)
+    finally:
+        report.publish_artifacts(summary.to_dict(), languages_now, run.quarantined, summary.data_docs or None)
     get_run_logger().info("run %s %s: %d articles in, %d extracted, %d published", run_id, summary.status,
                           summary.articles_in, summary.articles_extracted, summary.articles_published)
-    return summary.to_dict()
+    # the run's state in the Prefect UI says what happened; the summary travels as its result
+    if summary.status in ("busy", "blocked"):
+        return Failed(message=summary.reason, data=summary.to_dict())
+    return Completed(message=summary.reason or summary.status, data=summary.to_dict())
+
+
+def _log_run_safely(warehouse: str, run: _Run) -> None:
+    """The run log must not hide the error that ended the run."""
+    try:
+        log_run(warehouse, run.log_row())
+    except Exception as exc:  # e.g. the file is held by another program right now
+        get_run_logger().warning("could not write audit.runs: %s", exc)
+
+
+def run_curate(flow=None, **parameters) -> dict:
+    """Run the flow in this process and return its summary, whatever the run's final state.
+
+    A blocked or busy run ends Failed (so the Prefect UI shows it red) but still has a summary; an
+    exception inside the run is raised here.
+    """
+    state = (flow or curate)(**parameters, return_state=True)
+    result = state.result(raise_on_failure=False)
+    if isinstance(result, BaseException):
+        raise result
+    return result
+

@@ -33,10 +33,12 @@ class Reporter:
     @contextmanager
     def stage(self, name: str, total: int | None = None, unit: str = "articles") -> Iterator["Reporter"]:
         self._begin(name, total, unit)
+        failed = True
         try:
             yield self
+            failed = False
         finally:
-            self._end()
+            self._end(failed)
 
     def advance(self, n: int) -> None:
         self._done += n
@@ -63,11 +65,11 @@ class Reporter:
         self._beat = threading.Thread(target=self._heartbeat, daemon=True)
         self._beat.start()
 
-    def _end(self) -> None:
+    def _end(self, failed: bool = False) -> None:
         self._stop.set()
         if self._beat:
             self._beat.join()
-        self.emit(f"{self._stage}: done in {time.monotonic() - self._t0:.1f} s")
+        self.emit(f"{self._stage}: {'failed after' if failed else 'done in'} {time.monotonic() - self._t0:.1f} s")
 
     def _heartbeat(self) -> None:
         while not self._stop.wait(HEARTBEAT_SECONDS):
@@ -106,9 +108,12 @@ class TerminalReporter(Reporter):
         self._stage, self._total, self._unit, self._done, self._t0 = name, total, unit, 0, time.monotonic()
         self._task = self._progress.add_task(name, total=total, rate="")
 
-    def _end(self) -> None:
+    def _end(self, failed: bool = False) -> None:
         task = self._progress.tasks[self._task]
-        self._progress.update(self._task, total=task.total or 1, completed=task.total or 1)
+        if failed:
+            self._progress.update(self._task, description=f"{self._stage} FAILED")
+        else:
+            self._progress.update(self._task, total=task.total or 1, completed=task.total or 1)
 
 
 _CURRENT: ContextVar[Reporter | None] = ContextVar("newsflow_progress", default=None)

@@ -14,6 +14,11 @@ DATA_DOCS_KEY = "newsflow-data-docs"
 TABLE_ROWS = 500
 
 
+def _cell(value) -> str:
+    """Table cells may not contain a pipe or a line break."""
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
 def markdown(summary: dict, languages: dict[str, int], quarantined: pl.DataFrame) -> str:
     s = summary
     lines = [
@@ -21,13 +26,15 @@ def markdown(summary: dict, languages: dict[str, int], quarantined: pl.DataFrame
         "",
         f"{s['reason']}" if s["reason"] else "",
         "",
-        "| | |", "|---|---|",
+        "| run | |", "|---|---|",
         f"| source | `{s['source']}` |",
         f"| warehouse | `{s['warehouse']}` |",
         f"| articles in source | {s['articles_in']} |",
         f"| extracted this run (new or changed) | {s['articles_extracted']} |",
         f"| published | {s['articles_published']} |",
-        f"| quarantined articles / unreadable inputs | {s['articles_quarantined']} / {s['inputs_rejected']} |",
+        f"| quarantined (unreadable inputs + articles the audit held back) | {s['articles_quarantined']} |",
+        f"| of which unreadable inputs | {s['inputs_rejected']} |",
+        f"| skipped (language not selected) | {s['articles_skipped']} |",
         f"| claims quarantined | {s['claims_quarantined']} |",
         f"| expectations evaluated / failed | {s['expectations_evaluated']} / {len(s['failed_expectations'])} |",
         "",
@@ -40,12 +47,12 @@ def markdown(summary: dict, languages: dict[str, int], quarantined: pl.DataFrame
         lines += [f"| {t} | {n} |" for t, n in s["corpus"].items()] + [""]
     if s["failed_expectations"]:
         lines += ["## Failed expectations", "", "| severity | table | expectation | rows |", "|---|---|---|---|"]
-        lines += [f"| {f['severity']} | {f['table_name']} | {f['description']} | {f['unexpected_count']} |"
+        lines += [f"| {f['severity']} | {f['table_name']} | {_cell(f['description'])} | {f['unexpected_count']} |"
                   for f in s["failed_expectations"]] + [""]
     if quarantined.height:
         why = quarantined.group_by("table_name", "reason").len().sort("len", "table_name", descending=[True, False])
-        lines += ["## Quarantined, and why", "", "| table | reason | rows |", "|---|---|---|"]
-        lines += [f"| {t} | {r} | {n} |" for t, r, n in why.iter_rows()] + [""]
+        lines += ["## Held back, and why", "", "| table | reason | rows |", "|---|---|---|"]
+        lines += [f"| {t} | {_cell(r)} | {n} |" for t, r, n in why.iter_rows()] + [""]
     if s["timings"]:
         lines += ["## Timings (s)", "", " · ".join(f"{k} {v:.1f}" for k, v in s["timings"].items())]
     return "\n".join(lines)

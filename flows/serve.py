@@ -235,6 +235,8 @@ def up(args) -> int:
     server_env["PREFECT_HOME"] = str(home.resolve())
     for key in ("PREFECT_API_URL", "PREFECT_UI_API_URL", "PREFECT_PROFILE"):
         server_env.pop(key, None)    # the server's UI must talk to itself, not to another API
+    server_env["PREFECT_SERVER_UI_API_URL"] = api_url(args.port)  # else the UI calls port 4200
+    server_env["PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT"] = "false"  # offline: no Cloud banners
     serve_env = _quiet_env(dict(os.environ))
     serve_env["PREFECT_API_URL"] = api_url(args.port)
     serve_env.setdefault("PREFECT_HOME", str(state.resolve()))   # never the user's ~/.prefect by accident

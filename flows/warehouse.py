@@ -82,6 +82,13 @@ class Warehouse:
             con.execute((SQL_DIR / "views.sql").read_text())
             for name in CACHED_TABLES:
                 con.execute(f"CREATE TABLE IF NOT EXISTS cache.{name} AS SELECT * FROM curated.{name} LIMIT 0")
+            upgraded = con.execute("""SELECT (SELECT count(*) FROM cache.state) = 0
+                                             AND (SELECT count(*) FROM cache.articles) = 0""").fetchall()[0][0]
+            if upgraded:
+                # a warehouse from before cache.* (or never published): the curated articles are its
+                # corpus; with no extract_key yet, the next run extracts them again from their text
+                for name in CACHED_TABLES:
+                    con.execute(f"INSERT INTO cache.{name} BY NAME SELECT * FROM curated.{name}")
 
     # ------------------------------------------------------------ write: staging
 
@@ -156,7 +163,8 @@ class Warehouse:
 
     # ------------------------------------------------------------ publish
 
-    def publish(self, run_id: str, state: dict[str, str] | None = None) -> dict[str, int]:
+    def publish(self, run_id: str, state: dict[str, str] | None = None,
+                skipped: pl.DataFrame | None = None) -> dict[str, int]:
         """Swap the audited staging tables into curated.* in one transaction (write-audit-publish).
 
         Rows this run quarantined stay out, with everything that hangs off them. Readers see the
@@ -171,9 +179,16 @@ class Warehouse:
                     con.execute(f"CREATE OR REPLACE TABLE cache.{name} AS SELECT * FROM staging.{name}")
                 for key, value in (state or {}).items():
                     con.execute("INSERT OR REPLACE INTO cache.state VALUES (?, ?)", [key, value])
+                con.execute("DELETE FROM cache.skipped")
+                if skipped is not None and skipped.height:
+                    con.register("skipped", skipped.select("article_id", "language").to_arrow())
+                    con.execute("INSERT INTO cache.skipped SELECT article_id, language FROM skipped")
                 con.execute("COMMIT")
             except BaseException:
-                con.execute("ROLLBACK")
+                try:
+                    con.execute("ROLLBACK")
+                except duckdb.Error:
+                    pass  # the failed COMMIT already ended the transaction; keep the original error
                 raise
         return counts
 

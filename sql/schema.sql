@@ -23,6 +23,13 @@ CREATE TABLE IF NOT EXISTS cache.state (
     value VARCHAR
 );
 
+-- Input articles the last published run left out because of its `languages`: not extracted again
+-- while the filter still leaves them out.
+CREATE TABLE IF NOT EXISTS cache.skipped (
+    article_id VARCHAR,
+    language   VARCHAR
+);
+
 CREATE TABLE IF NOT EXISTS curated.articles (
     article_id          VARCHAR,   -- sha256 of the whitespace-folded clean text (first 16 hex digits)
     source_uri          VARCHAR,   -- first place this text was read from (file path, or path#line for JSONL)
@@ -40,7 +47,8 @@ CREATE TABLE IF NOT EXISTS curated.articles (
     original_text       VARCHAR,   -- the text exactly as read (after decoding), front matter removed
     body_start          INTEGER,   -- offset where the body starts (after inline metadata such as "date 2023-10")
     char_count          INTEGER,
-    story_id            VARCHAR    -- the story it belongs to (curated.stories)
+    story_id            VARCHAR,   -- the story it belongs to (curated.stories)
+    content_key         VARCHAR    -- hash of text, original text and metadata: a changed article gets a new key
 );
 
 CREATE TABLE IF NOT EXISTS curated.article_sources (
@@ -161,10 +169,12 @@ CREATE TABLE IF NOT EXISTS audit.runs (
     started_at           TIMESTAMP,
     finished_at          TIMESTAMP,
     source               VARCHAR,
-    status               VARCHAR,   -- 'published' | 'unchanged' | 'blocked' | 'busy' | 'failed'
+    status               VARCHAR,   -- 'published' | 'unchanged' | 'blocked' | 'failed' (a run that found another
+                                    -- run writing the warehouse never starts, so it is not logged here)
     reason               VARCHAR,
     articles_in          INTEGER,   -- readable, distinct articles in the source
     articles_extracted   INTEGER,   -- of which new or changed (the rest reused the cache)
+    articles_skipped     INTEGER,   -- in a language the run did not select
     articles_published   INTEGER,
     articles_quarantined INTEGER,   -- unreadable inputs + articles removed by the audit
     sentences            INTEGER,
@@ -235,9 +245,11 @@ CREATE TABLE IF NOT EXISTS curated.contradictions (
 
 -- Columns added after the first release: warehouses built earlier gain them here.
 ALTER TABLE curated.articles ADD COLUMN IF NOT EXISTS story_id VARCHAR;
+ALTER TABLE curated.articles ADD COLUMN IF NOT EXISTS content_key VARCHAR;
 ALTER TABLE curated.citations ADD COLUMN IF NOT EXISTS entity_id VARCHAR;
 ALTER TABLE curated.claims ADD COLUMN IF NOT EXISTS source_entity_id VARCHAR;
 ALTER TABLE curated.claims ADD COLUMN IF NOT EXISTS entity_ids VARCHAR[];
 ALTER TABLE curated.claims ADD COLUMN IF NOT EXISTS quantity_ids VARCHAR[];
 ALTER TABLE curated.claims ADD COLUMN IF NOT EXISTS date_ids VARCHAR[];
 ALTER TABLE audit.runs ADD COLUMN IF NOT EXISTS articles_extracted INTEGER;
+ALTER TABLE audit.runs ADD COLUMN IF NOT EXISTS articles_skipped INTEGER;

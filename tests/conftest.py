@@ -31,10 +31,10 @@ def prefect_backend():
 @pytest.fixture(scope="session")
 def seed_run(prefect_backend, tmp_path_factory):
     """The curate flow run once over the seed articles: (summary, warehouse path)."""
-    from flows.pipeline import curate
+    from flows.pipeline import run_curate
 
     warehouse = tmp_path_factory.mktemp("wh") / "news.duckdb"
-    summary = curate(source=str(SEEDS), warehouse=str(warehouse))
+    summary = run_curate(source=str(SEEDS), warehouse=str(warehouse))
     return summary, warehouse
 
 

@@ -8,7 +8,7 @@ import textwrap
 import time
 
 from flows import lock
-from flows.pipeline import curate
+from flows.pipeline import run_curate
 from flows.warehouse import Warehouse
 from tests.conftest import FIXTURES, ROOT, SEEDS
 from tests.test_pipeline import assert_same, snapshot
@@ -69,10 +69,10 @@ def test_second_run_queues_behind_the_first_when_asked_to_wait(tmp_path):
 
 def test_flow_reports_busy_without_touching_the_warehouse(prefect_backend, tmp_path):
     warehouse = tmp_path / "w.duckdb"
-    curate(source=str(SEEDS / "001_0f72ec4d703a37ee.txt"), warehouse=str(warehouse))
+    run_curate(source=str(SEEDS / "001_0f72ec4d703a37ee.txt"), warehouse=str(warehouse))
     before = snapshot(warehouse)
     with lock.writer(warehouse, "someone-else"):
-        summary = curate(source=str(SEEDS), warehouse=str(warehouse), wait_seconds=0.5)
+        summary = run_curate(source=str(SEEDS), warehouse=str(warehouse), wait_seconds=0.5)
     assert summary["status"] == "busy"
     assert "being written by run someone-else" in summary["reason"] and "gave up after waiting" in summary["reason"]
     assert_same(before, snapshot(warehouse))

@@ -4,7 +4,7 @@ import shutil
 import polars as pl
 import pytest
 
-from flows.pipeline import curate
+from flows.pipeline import run_curate
 from flows.warehouse import Warehouse
 from tests.conftest import FIXTURES, SEEDS
 
@@ -19,7 +19,7 @@ def linked(prefect_backend, tmp_path_factory):
     for name in ("rotterdam_fr.txt", "rotterdam_nl.txt", "frontmatter_de.md", "economy_en.txt"):
         shutil.copy(FIXTURES / name, folder / name)
     warehouse = tmp_path_factory.mktemp("wh") / "w.duckdb"
-    summary = curate(source=str(folder), warehouse=str(warehouse))
+    summary = run_curate(source=str(folder), warehouse=str(warehouse))
     assert summary["status"] == "published", summary
     return Warehouse(warehouse)
 

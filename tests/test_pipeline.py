@@ -5,7 +5,7 @@ import shutil
 import polars as pl
 import pytest
 
-from flows.pipeline import curate
+from flows.pipeline import run_curate
 from flows.warehouse import STAGED_TABLES, Warehouse
 from tests.conftest import FIXTURES, ROOT, SEEDS
 
@@ -65,7 +65,7 @@ def test_sentence_offsets_hold_in_the_warehouse(query):
 def test_unattributable_claims_are_quarantined_not_published(prefect_backend, tmp_path, seeds_copy):
     shutil.copy(FIXTURES / "unattributed.txt", seeds_copy / "unattributed.txt")
     warehouse = tmp_path / "w.duckdb"
-    summary = curate(source=str(seeds_copy), warehouse=str(warehouse))
+    summary = run_curate(source=str(seeds_copy), warehouse=str(warehouse))
     assert summary["status"] == "published"
     assert summary["articles_published"] == 6  # the article itself is fine; only its claims are held back
     wh = Warehouse(warehouse)
@@ -82,7 +82,7 @@ def test_unattributable_claims_are_quarantined_not_published(prefect_backend, tm
 
 def test_failed_critical_expectation_leaves_curated_untouched(prefect_backend, tmp_path):
     warehouse = tmp_path / "w.duckdb"
-    assert curate(source=str(SEEDS), warehouse=str(warehouse))["status"] == "published"
+    assert run_curate(source=str(SEEDS), warehouse=str(warehouse))["status"] == "published"
     before = snapshot(warehouse)
     # a stricter suite set: one critical expectation these seeds cannot meet
     strict = tmp_path / "expectations"
@@ -97,7 +97,7 @@ def test_failed_critical_expectation_leaves_curated_untouched(prefect_backend, t
     extra = tmp_path / "more"
     extra.mkdir()
     shutil.copy(FIXTURES / "frontmatter_de.md", extra / "de.md")
-    summary = curate(source=str(extra), warehouse=str(warehouse), expectations=str(strict))
+    summary = run_curate(source=str(extra), warehouse=str(warehouse), expectations=str(strict))
     assert summary["status"] == "blocked"
     assert "only direct quotes are accepted" in summary["reason"]
     assert_same(before, snapshot(warehouse))
@@ -107,11 +107,11 @@ def test_failed_critical_expectation_leaves_curated_untouched(prefect_backend, t
 
 def test_nothing_readable_blocks_publishing(prefect_backend, tmp_path):
     warehouse = tmp_path / "w.duckdb"
-    curate(source=str(SEEDS / "001_0f72ec4d703a37ee.txt"), warehouse=str(warehouse))
+    run_curate(source=str(SEEDS / "001_0f72ec4d703a37ee.txt"), warehouse=str(warehouse))
     before = snapshot(warehouse)
     junk = tmp_path / "junk.txt"
     junk.write_bytes(b"\x00\x01\x02binary")
-    summary = curate(source=str(junk), warehouse=str(warehouse))
+    summary = run_curate(source=str(junk), warehouse=str(warehouse))
     assert summary["status"] == "blocked" and summary["inputs_rejected"] == 1
     assert summary["reason"].startswith("no readable articles")
     assert_same(before, snapshot(warehouse))
@@ -121,9 +121,9 @@ def test_nothing_readable_blocks_publishing(prefect_backend, tmp_path):
 
 def test_same_input_twice_gives_identical_curated_tables(prefect_backend, tmp_path):
     warehouse = tmp_path / "w.duckdb"
-    curate(source=str(SEEDS), warehouse=str(warehouse))
+    run_curate(source=str(SEEDS), warehouse=str(warehouse))
     first = snapshot(warehouse)
-    curate(source=str(SEEDS), warehouse=str(warehouse))
+    run_curate(source=str(SEEDS), warehouse=str(warehouse))
     assert_same(first, snapshot(warehouse))
     assert first["articles"].height == 5
 
@@ -134,9 +134,9 @@ def test_changed_source_replaces_its_old_version(prefect_backend, tmp_path):
     target = folder / "story.txt"
     target.write_text((SEEDS / "001_0f72ec4d703a37ee.txt").read_text())
     warehouse = tmp_path / "w.duckdb"
-    curate(source=str(folder), warehouse=str(warehouse))
+    run_curate(source=str(folder), warehouse=str(warehouse))
     target.write_text(target.read_text().replace("63 percent", "64 percent"))
-    curate(source=str(folder), warehouse=str(warehouse))
+    run_curate(source=str(folder), warehouse=str(warehouse))
     wh = Warehouse(warehouse)
     arts = wh.query("SELECT article_id, text FROM curated.articles")
     assert arts.height == 1 and "64 percent" in arts["text"][0]
@@ -146,7 +146,7 @@ def test_changed_source_replaces_its_old_version(prefect_backend, tmp_path):
 
 def test_publish_that_fails_midway_changes_nothing(prefect_backend, tmp_path, monkeypatch):
     warehouse = tmp_path / "w.duckdb"
-    curate(source=str(SEEDS), warehouse=str(warehouse))
+    run_curate(source=str(SEEDS), warehouse=str(warehouse))
     before = snapshot(warehouse)
     original = Warehouse._publish
 
@@ -156,7 +156,7 @@ def test_publish_that_fails_midway_changes_nothing(prefect_backend, tmp_path, mo
 
     monkeypatch.setattr(Warehouse, "_publish", staticmethod(crash_after_deleting))
     with pytest.raises(Exception):
-        curate(source=str(FIXTURES / "frontmatter_de.md"), warehouse=str(warehouse))
+        run_curate(source=str(FIXTURES / "frontmatter_de.md"), warehouse=str(warehouse))
     assert_same(before, snapshot(warehouse))
 
 

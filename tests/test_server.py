@@ -161,14 +161,12 @@ def client(stack):
 def test_deployment_has_typed_schema_defaults_and_concurrency(stack, client):
     dep = client.read_deployment_by_name("curate/curate")
     props = dep.parameter_openapi_schema["properties"]
-    assert {"source", "warehouse", "full_refresh", "batch_size", "expectations"} <= set(props)
+    assert {"source", "warehouse", "full_refresh", "languages", "thresholds", "batch_size", "expectations",
+            "wait_seconds"} <= set(props)
     assert props["full_refresh"]["type"] == "boolean"
     assert {"type": "integer"} in [{k: v for k, v in s.items() if k == "type"} for s in props["batch_size"]["anyOf"]]
     assert dep.enforce_parameter_schema
-    expected = {"source": str(stack.source), "warehouse": str(stack.warehouse)}
-    if "wait_seconds" in props:
-        expected["wait_seconds"] = 900.0
-    assert dep.parameters == expected
+    assert dep.parameters == {"source": str(stack.source), "warehouse": str(stack.warehouse), "wait_seconds": 900.0}
     assert dep.description and {"newsflow", "curate"} <= set(dep.tags)
     assert dep.entrypoint == "flows.pipeline.curate"
     assert dep.global_concurrency_limit is not None and dep.global_concurrency_limit.limit == 1
@@ -203,15 +201,12 @@ def test_invalid_parameters_are_rejected(stack, client):
     from prefect.exceptions import PrefectHTTPStatusError
 
     dep = client.read_deployment_by_name("curate/curate")
-    props = dep.parameter_openapi_schema["properties"]
     bad = [({"batch_size": "lots"}, "batch_size", "'lots' is not valid"),
-           ({"full_refresh": "maybe"}, "full_refresh", "'maybe' is not of type 'boolean'")]
-    if any("minimum" in s for s in props["batch_size"].get("anyOf", [])):
-        bad.append(({"batch_size": -3}, "batch_size", "less than the minimum"))
-    if "thresholds" in props:
-        bad.append(({"thresholds": {"low_confidence": 2}}, "thresholds.low_confidence", "greater than the maximum"))
-    if "languages" in props:
-        bad.append(({"languages": "it"}, "languages", "is not valid"))
+           ({"full_refresh": "maybe"}, "full_refresh", "'maybe' is not of type 'boolean'"),
+           ({"batch_size": -3}, "batch_size", "less than the minimum"),
+           ({"thresholds": {"low_confidence": 2}}, "thresholds.low_confidence", "greater than the maximum"),
+           ({"languages": "it"}, "languages", "is not valid"),
+           ({"languages": ["Italian"]}, "languages", "is not valid")]
     for params, field, reason in bad:
         with pytest.raises(PrefectHTTPStatusError) as err:
             client.create_flow_run_from_deployment(dep.id, parameters=params)
@@ -226,11 +221,9 @@ def test_run_with_parameters_through_the_api_completes(stack, client):
     from flows.warehouse import Warehouse
 
     dep = client.read_deployment_by_name("curate/curate")
-    props = dep.parameter_openapi_schema["properties"]
     warehouse = stack.base / "api-run.duckdb"
-    params = {"source": str(stack.source), "warehouse": str(warehouse), "batch_size": 1, "full_refresh": True}
-    if "wait_seconds" in props:
-        params["wait_seconds"] = 30.0
+    params = {"source": str(stack.source), "warehouse": str(warehouse), "batch_size": 1, "full_refresh": True,
+              "wait_seconds": 30.0}
     t0 = time.monotonic()
     run = client.create_flow_run_from_deployment(dep.id, parameters=params)
     while not (run := client.read_flow_run(run.id)).state.is_final():
