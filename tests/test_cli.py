@@ -64,3 +64,20 @@ def test_sql_is_read_only_and_reports_errors(seed_run, tmp_path):
     assert bad.returncode == 2 and bad.stderr.startswith("newsflow: query failed")
     missing = newsflow("sql", "SELECT 1", "--warehouse", str(tmp_path / "none.duckdb"))
     assert missing.returncode == 2 and "run `newsflow run` first" in missing.stderr
+
+
+def test_a_run_that_fails_exits_3_in_one_line_and_is_logged(prefect_backend, tmp_path, monkeypatch, capsys):
+    from flows import cli, linking
+    from flows.warehouse import Warehouse
+
+    def broken(staged):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(linking, "link", broken)
+    warehouse = tmp_path / "w.duckdb"
+    code = cli.main(["run", "--source", str(FIXTURES / "frontmatter_de.md"), "--warehouse", str(warehouse)])
+    assert code == 3
+    assert "newsflow: the run failed: RuntimeError: disk full" in capsys.readouterr().err
+    wh = Warehouse(warehouse)
+    assert wh.query("SELECT status, reason FROM audit.runs").rows() == [("failed", "RuntimeError: disk full")]
+    assert wh.query("SELECT count(*) AS n FROM curated.articles")["n"][0] == 0

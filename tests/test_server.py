@@ -206,7 +206,7 @@ def test_invalid_parameters_are_rejected(stack, client):
            ({"batch_size": -3}, "batch_size", "less than the minimum"),
            ({"thresholds": {"low_confidence": 2}}, "thresholds.low_confidence", "greater than the maximum"),
            ({"languages": "it"}, "languages", "is not valid"),
-           ({"languages": ["Italian"]}, "languages", "is not valid")]
+           ({"languages": ["Italian"]}, "languages[0]", "does not match")]
     for params, field, reason in bad:
         with pytest.raises(PrefectHTTPStatusError) as err:
             client.create_flow_run_from_deployment(dep.id, parameters=params)
