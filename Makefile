@@ -42,4 +42,4 @@ stop:
 	@if [ -x $(VENV)/bin/python ]; then $(VENV)/bin/python -m flows.serve down; else echo "nothing to stop"; fi
 
 clean:
-	rm -rf $(VENV) .uv .prefect warehouse/*.duckdb warehouse/*.wal
+	rm -rf $(VENV) .uv .prefect warehouse/*.duckdb*   # the file, its WAL, lock, owner file and Data Docs
