@@ -132,6 +132,34 @@ def bench_linking(sizes=(1000, 10000)) -> None:
               f"{clusters['cluster_id'].n_unique()} clusters")
 
 
+def bench_incremental(n: int = 1000, added: int = 10) -> None:
+    """A folder of n articles: a full run, then `added` new files, then the same folder again."""
+    import tempfile
+    from pathlib import Path
+
+    os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="newsflow-bench-"))
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    from flows.pipeline import run_curate
+
+    base = Path(tempfile.mkdtemp(prefix="newsflow-incremental-"))
+    folder = base / "articles"
+    folder.mkdir()
+    corpus = recombined_corpus(n + added, seed=7)
+    for i, text in enumerate(corpus["text"][:n]):
+        (folder / f"a{i:06d}.txt").write_text(text)
+    warehouse = str(base / "w.duckdb")
+    runs = [("full", run_curate(source=str(folder), warehouse=warehouse))]
+    for i, text in enumerate(corpus["text"][n:], start=n):
+        (folder / f"a{i:06d}.txt").write_text(text)
+    runs.append((f"+{added} articles", run_curate(source=str(folder), warehouse=warehouse)))
+    runs.append(("unchanged", run_curate(source=str(folder), warehouse=warehouse)))
+    for label, s in runs:
+        t = s["timings"]
+        print(f"incremental, {label:>13}: {s['status']:>9}, {s['articles_extracted']:>5} of {s['articles_in']} "
+              f"articles extracted, {sum(t.values()):.1f} s in stages (extract {t.get('extract', 0):.1f}, "
+              f"link {t.get('link', 0):.1f}, audit {t.get('audit', 0):.1f})")
+
+
 if __name__ == "__main__":
     import sys
 
@@ -139,6 +167,9 @@ if __name__ == "__main__":
         bench_linking()
     elif "extraction" in sys.argv[1:]:
         main()
+    elif "incremental" in sys.argv[1:]:
+        bench_incremental()
     else:
         main()
         bench_linking()
+        bench_incremental()
