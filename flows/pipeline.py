@@ -17,6 +17,7 @@ from pathlib import Path
 
 import polars as pl
 from prefect import flow, get_run_logger, task, unmapped
+from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 from prefect.runtime import flow_run
@@ -201,10 +202,16 @@ def _extract(articles: pl.DataFrame, size: int, overrides: dict, languages: list
     futures = process_batch.map(_batches(articles, size), overrides=unmapped(overrides), languages=unmapped(languages))
     index = {id(f): i for i, f in enumerate(futures)}
     parts = [None] * len(futures)
+    done = 0
+    # a progress bar on the run's page in the Prefect UI, beside the log lines
+    bar_id = create_progress_artifact(0.0, key=report.PROGRESS_KEY, description=f"extracting {articles.height} articles")
     with reporter.stage("extract", total=articles.height) as bar:
         for future in as_completed(futures):
             parts[index[id(future)]] = part = future.result()
-            bar.advance(part["articles"].height + part["skipped"].height)
+            n = part["articles"].height + part["skipped"].height
+            bar.advance(n)
+            done += n
+            update_progress_artifact(bar_id, 100.0 * done / max(articles.height, 1))
     return _merge(parts)
 
 

@@ -11,6 +11,7 @@ SUMMARY_KEY = "newsflow-summary"
 FAILED_KEY = "newsflow-failed-expectations"
 QUARANTINE_KEY = "newsflow-quarantine"
 DATA_DOCS_KEY = "newsflow-data-docs"
+PROGRESS_KEY = "newsflow-extract-progress"
 TABLE_ROWS = 500
 
 

@@ -23,7 +23,9 @@ def test_run_publishes_summary_failed_and_quarantine_artifacts(prefect_backend, 
     (seeds_copy / "broken.txt").write_bytes(b"\x00\x01\x02\x03 binary")
     summary = run_curate(source=str(seeds_copy), warehouse=str(tmp_path / "w.duckdb"), languages=["it", "en", "sv", "pl"])
     found = artifacts_of(summary["run_id"])
-    assert set(found) == {report.SUMMARY_KEY, report.FAILED_KEY, report.QUARANTINE_KEY, report.DATA_DOCS_KEY}
+    assert set(found) == {report.SUMMARY_KEY, report.FAILED_KEY, report.QUARANTINE_KEY, report.DATA_DOCS_KEY,
+                          report.PROGRESS_KEY}
+    assert found[report.PROGRESS_KEY].data == 100.0  # every article extracted
     text = found[report.SUMMARY_KEY].data
     assert "# newsflow run: published" in text
     assert "| skipped (language not selected) | 1 |" in text and "| it | 1 |" in text and "| vi |" not in text
