@@ -75,16 +75,19 @@ def cmd_run(args) -> int:
     warehouse = Path(args.warehouse)
     owner = lock.holder(warehouse)
     if owner is not None and args.wait <= 0:  # fail fast, before Prefect starts up
-        return _fail(EXIT_FAILED, f"{lock.describe(warehouse, owner)}; this run did not start. "
-                                  "Try again when it has finished, or let it queue (--wait SECONDS)")
+        return _fail(EXIT_FAILED, lock.refusal(warehouse, owner))
     from pydantic import ValidationError
 
-    from flows.params import Thresholds
+    from flows.params import SETTING_OF, Thresholds
 
     try:
         thresholds = Thresholds(**_thresholds(args.threshold)) if args.threshold else None
-    except (ValueError, ValidationError) as exc:
-        return _fail(EXIT_USAGE, f"bad --threshold: {exc}")
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: "
+                             + ("not a threshold" if e["type"] == "extra_forbidden" else e["msg"]) for e in exc.errors())
+        return _fail(EXIT_USAGE, f"--threshold {problems} (thresholds: {', '.join(SETTING_OF)})")
+    except ValueError as exc:
+        return _fail(EXIT_USAGE, str(exc))
     _prefect_defaults()
     from prefect.exceptions import ParameterTypeError
 

@@ -61,6 +61,12 @@ def describe(warehouse: Path, owner: dict | None) -> str:
     return f"warehouse {warehouse} is being written by {who}{where}"
 
 
+def refusal(warehouse: Path, owner: dict | None) -> str:
+    """What a run that will not wait is told."""
+    return (f"{describe(warehouse, owner)}; this run did not start. Try again when it has finished, "
+            f"or let it queue (--wait SECONDS)")
+
+
 @contextmanager
 def writer(warehouse: Path, run_id: str, wait_seconds: float = 0, on_wait: Callable[[str], None] | None = None,
            queued: Callable[[float], ContextManager] | None = None) -> Iterator[None]:
@@ -75,12 +81,11 @@ def writer(warehouse: Path, run_id: str, wait_seconds: float = 0, on_wait: Calla
     try:
         lock.acquire(timeout=0)
     except Timeout:
-        message = describe(warehouse, holder(warehouse))
+        owner = holder(warehouse)
         if wait_seconds <= 0:
-            raise RunInProgress(f"{message}; this run did not start. Try again when it has finished, "
-                                f"or let it queue (--wait SECONDS)") from None
+            raise RunInProgress(refusal(warehouse, owner)) from None
         if on_wait:
-            on_wait(f"{message}; waiting up to {wait_seconds:g} s for it to finish")
+            on_wait(f"{describe(warehouse, owner)}; waiting up to {wait_seconds:g} s for it to finish")
         started = time.monotonic()
         try:
             with (queued(wait_seconds) if queued else nullcontext()):

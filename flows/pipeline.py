@@ -198,20 +198,20 @@ def _merge(parts: list[dict[str, pl.DataFrame]]) -> dict[str, pl.DataFrame]:
 
 def _extract(articles: pl.DataFrame, size: int, overrides: dict, languages: list[str] | None,
              reporter: progress.Reporter) -> dict[str, pl.DataFrame]:
-    """Submit the batches to the task runner; report each as it finishes; merge in input order."""
+    """Submit the batches to the task runner; report each as it finishes (inside the caller's progress
+    stage); merge in input order."""
     futures = process_batch.map(_batches(articles, size), overrides=unmapped(overrides), languages=unmapped(languages))
     index = {id(f): i for i, f in enumerate(futures)}
     parts = [None] * len(futures)
     done = 0
     # a progress bar on the run's page in the Prefect UI, beside the log lines
     bar_id = create_progress_artifact(0.0, key=report.PROGRESS_KEY, description=f"extracting {articles.height} articles")
-    with reporter.stage("extract", total=articles.height) as bar:
-        for future in as_completed(futures):
-            parts[index[id(future)]] = part = future.result()
-            n = part["articles"].height + part["skipped"].height
-            bar.advance(n)
-            done += n
-            update_progress_artifact(bar_id, 100.0 * done / max(articles.height, 1))
+    for future in as_completed(futures):
+        parts[index[id(future)]] = part = future.result()
+        n = part["articles"].height + part["skipped"].height
+        reporter.advance(n)
+        done += n
+        update_progress_artifact(bar_id, 100.0 * done / max(articles.height, 1))
     return _merge(parts)
 
 
@@ -311,9 +311,8 @@ def _curate(run: _Run, source: str, warehouse: str, full_refresh: bool, language
         return
     summary.articles_extracted = todo.extract.height
     size = batch_size or setting("pipeline", "batch_size")
-    t0 = time.perf_counter()
-    frames = _extract(todo.extract, size, overrides, languages, run.reporter)
-    summary.timings["extract"] = round(time.perf_counter() - t0, 3)
+    frames = run.timed("extract", lambda: _extract(todo.extract, size, overrides, languages, run.reporter),
+                       total=todo.extract.height)
     skipped = pl.concat([todo.skipped, frames.pop("skipped")])
     members = todo.members.filter(~pl.col("article_id").is_in(skipped["article_id"].implode()))
     if skipped.height:

@@ -22,6 +22,15 @@ def test_missing_source_is_a_usage_error(tmp_path):
     assert not (tmp_path / "w.duckdb").exists()
 
 
+def test_bad_threshold_says_which_and_what_exists(tmp_path):
+    r = newsflow("run", "--source", str(FIXTURES / "frontmatter_de.md"), "--warehouse", str(tmp_path / "w.duckdb"),
+                 "--threshold", "bogus=1", "--threshold", "low_confidence=5")
+    assert r.returncode == 2
+    assert "bogus: not a threshold" in r.stderr and "low_confidence: Input should be less than or equal to 1" in r.stderr
+    assert "thresholds: low_confidence, mixed_share" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "w.duckdb").exists()
+
+
 def test_bad_arguments_exit_2():
     assert newsflow("run").returncode == 2
     assert newsflow("frobnicate").returncode == 2

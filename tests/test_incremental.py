@@ -1,6 +1,7 @@
 """Incremental runs: only new or changed articles are extracted; the result equals a full rebuild."""
 import shutil
 
+import polars as pl
 
 from flows.params import Thresholds
 from flows.pipeline import run_curate
@@ -116,8 +117,6 @@ KEYS = {"extract_key": "e", "run_key": "r"}
 
 def frames(*rows):
     """Input articles and the matching cache from (article_id, content_key, uri, language) rows."""
-    import polars as pl
-
     articles = pl.DataFrame([{"article_id": a, "content_key": k, "source_uri": u, "all_uris": [u]} for a, k, u, _ in rows])
     cached = pl.DataFrame([{"article_id": a, "content_key": k, "source_uri": u, "language": lang} for a, k, u, lang in rows])
     members = pl.DataFrame([{"article_id": a, "source_uri": u} for a, _, u, _ in rows])
@@ -133,16 +132,10 @@ def test_plan_reuses_unchanged_and_extracts_changed_or_renamed():
     edited = articles.with_columns(content_key=articles["content_key"].replace("k1", "k9"))  # same text, new title
     assert plan(edited, cached, members, KEYS, KEYS).extract["article_id"].to_list() == ["A"]
     renamed = articles.with_columns(source_uri=articles["source_uri"].replace("b.txt", "c.txt"),
-                                    all_uris=articles["all_uris"].list.eval(pl_replace("b.txt", "c.txt")))
+                                    all_uris=articles["all_uris"].list.eval(pl.element().replace("b.txt", "c.txt")))
     moved = plan(renamed, cached, members, KEYS, KEYS)
     assert moved.extract["article_id"].to_list() == ["B"] and not moved.unchanged
     # the old path stays a source until --full-refresh: a file that is gone is not a retraction
     assert sorted(moved.members["source_uri"]) == ["a.txt", "b.txt", "c.txt"]
     changed_code = plan(articles, cached, members, {"extract_key": "x"}, KEYS)
     assert changed_code.extract.height == 2 and "pipeline changed" in changed_code.reason
-
-
-def pl_replace(old, new):
-    import polars as pl
-
-    return pl.element().replace(old, new)
