@@ -35,11 +35,11 @@ SERVE_ARGS ?=
 # Prefect server on 127.0.0.1:4200 (UI http://127.0.0.1:4200/) + the curate/curate deployment, in the
 # foreground; Ctrl-C stops serve, then the server. E.g. SERVE_ARGS="--cron '*/15 * * * *' --port 4300"
 serve: $(VENV)/.synced
-	$(VENV)/bin/python -m flows.serve up --source $(SOURCE) --warehouse $(WAREHOUSE) $(SERVE_ARGS)
+	$(VENV)/bin/python -m flows.app.serve up --source $(SOURCE) --warehouse $(WAREHOUSE) $(SERVE_ARGS)
 
 # Stop what a (possibly backgrounded) `make serve` started; harmless when nothing runs
 stop:
-	@if [ -x $(VENV)/bin/python ]; then $(VENV)/bin/python -m flows.serve down; else echo "nothing to stop"; fi
+	@if [ -x $(VENV)/bin/python ]; then $(VENV)/bin/python -m flows.app.serve down; else echo "nothing to stop"; fi
 
 clean:
 	rm -rf $(VENV) .uv .prefect warehouse/*.duckdb*   # the file, its WAL, lock, owner file and Data Docs

@@ -23,12 +23,15 @@ from prefect.futures import as_completed
 from prefect.runtime import flow_run
 from prefect.states import Completed, Failed
 
-from flows import (attribution, dates, entities, incremental, ingest, langid, linking, lock, progress, quantities,
-                   report, segment)
+from flows.app import progress, report
+from flows.extract import ingest, langid
+from flows.extract.batch import extract_batch
+from flows.link import corpus as linking
+from flows.warehouse import incremental, lock
 from flows.config import DEFAULT_WAREHOUSE, EXPECTATIONS_DIR, overridden, setting
 from flows.params import BatchSize, LanguageCode, Thresholds, check_languages
-from flows.runners import default_task_runner
-from flows.warehouse import Warehouse
+from flows.app.runners import default_task_runner
+from flows.warehouse.store import Warehouse
 
 
 @dataclass
@@ -100,25 +103,9 @@ def plan(warehouse: str, articles: pl.DataFrame, rejected: pl.DataFrame, keys: d
 @task(name="process-batch", retries=1, cache_policy=NO_CACHE)
 def process_batch(articles: pl.DataFrame, overrides: dict | None = None,
                   languages: list[str] | None = None) -> dict[str, pl.DataFrame]:
-    """Language ID, segmentation and extraction for one batch of articles.
-
-    Articles in a language outside `languages` come back in "skipped", unextracted.
-    """
+    """Language ID, segmentation and extraction for one batch (flows/extract/batch.py)."""
     with overridden(overrides):
-        articles = langid.identify_articles(articles)
-        skipped = articles.filter(~pl.col("language").is_in(languages)) if languages else articles.head(0)
-        articles = articles.filter(pl.col("language").is_in(languages)) if languages else articles
-        sentences = langid.identify_sentences(segment.segment(articles))
-        articles = langid.flag_articles(articles, sentences)
-        sources = attribution.own_sources(articles, sentences)
-        citations = attribution.extract_citations(articles, sentences, sources)
-        claims = attribution.extract_claims(articles, sentences, citations, sources)
-        mentions, edges = entities.extract_mentions(articles, sentences, claims)
-        found_dates = dates.extract_dates(articles, sentences)
-        found_quantities = quantities.extract_quantities(articles, sentences, found_dates)
-    return {"articles": articles, "sentences": sentences, "citations": citations, "claims": claims,
-            "mentions": mentions, "entity_edges": edges, "dates": found_dates, "quantities": found_quantities,
-            "skipped": skipped.select("article_id", "all_uris", "language")}
+        return extract_batch(articles, languages)
 
 
 @task(name="stage", retries=2, retry_delay_seconds=5, timeout_seconds=3600, cache_policy=NO_CACHE)
@@ -128,7 +115,7 @@ def stage(warehouse: str, frames: dict[str, pl.DataFrame], members: pl.DataFrame
 
 @task(name="record-rejected-inputs", retries=2, retry_delay_seconds=5, timeout_seconds=600, cache_policy=NO_CACHE)
 def record_rejected(warehouse: str, run_id: str, rejected: pl.DataFrame) -> None:
-    from flows.audit import RESULT_SCHEMA
+    from flows.audit.run import RESULT_SCHEMA
 
     wh = Warehouse(warehouse)
     rows = rejected.select(
@@ -158,7 +145,7 @@ def write_links(warehouse: str, linked: dict[str, pl.DataFrame]) -> None:
 
 @task(name="audit", retries=1, retry_delay_seconds=10, timeout_seconds=7200, cache_policy=NO_CACHE)
 def audit(warehouse: str, run_id: str, expectations: str | None, docs_dir: Path | None):
-    from flows.audit import load_suite_files, run_audit  # imports Great Expectations: only here
+    from flows.audit.run import load_suite_files, run_audit  # imports Great Expectations: only here
 
     suites = load_suite_files(Path(expectations)) if expectations else None
     outcome = run_audit(Path(warehouse), suites, docs_dir, run_name=run_id)

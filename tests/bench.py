@@ -13,7 +13,14 @@ os.environ.setdefault("POLARS_MAX_THREADS", "1")
 
 import polars as pl  # noqa: E402
 
-from flows import attribution, dates, entities, ingest, langid, quantities, segment  # noqa: E402
+from flows.extract import attribution
+from flows.extract import dates
+from flows.extract import mentions as entities
+from flows.link import entities as resolution
+from flows.extract import ingest
+from flows.extract import langid
+from flows.extract import quantities
+from flows.extract import segment  # noqa: E402
 from tests.conftest import SEEDS  # noqa: E402
 
 N = int(os.environ.get("BENCH_ARTICLES", "1000"))
@@ -92,14 +99,15 @@ def recombined_corpus(n: int, seed: int = 7) -> pl.DataFrame:
 
 
 def bench_linking(sizes=(1000, 10000)) -> None:
-    from flows import entities as ent, stories
-    from flows.pipeline import process_batch
+    from flows.link import entities as ent
+    from flows.link import stories
+    from flows.extract.batch import extract_batch
 
-    process_batch.fn(recombined_corpus(60, seed=1))  # warm-up: every language's dictionaries and gazetteers
+    extract_batch(recombined_corpus(60, seed=1))  # warm-up: every language's dictionaries and gazetteers
     for n in sizes:
         frame = recombined_corpus(n)
         t0 = time.perf_counter()
-        parts = [process_batch.fn(frame.slice(i, 500)) for i in range(0, n, 500)]
+        parts = [extract_batch(frame.slice(i, 500)) for i in range(0, n, 500)]
         extraction = time.perf_counter() - t0
         merged = {k: pl.concat([p[k] for p in parts]) for k in parts[0]}
         t1 = time.perf_counter()

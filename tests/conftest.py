@@ -40,7 +40,7 @@ def seed_run(prefect_backend, tmp_path_factory):
 
 @pytest.fixture()
 def query(seed_run):
-    from flows.warehouse import Warehouse
+    from flows.warehouse.store import Warehouse
 
     wh = Warehouse(seed_run[1])
     return wh.query

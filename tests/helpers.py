@@ -6,15 +6,15 @@ from pathlib import Path
 
 import polars as pl
 
-from flows import ingest
-from flows.pipeline import process_batch
+from flows.extract import ingest
+from flows.extract.batch import extract_batch
 from tests.conftest import SEEDS
 
 
 def process(paths: list[Path]) -> dict[str, pl.DataFrame]:
     """What the flow's process-batch task computes for these files (its plain function, no Prefect)."""
     articles, _ = ingest.read_files(paths)
-    return process_batch.fn(articles)
+    return extract_batch(articles)
 
 
 @cache

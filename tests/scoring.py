@@ -17,8 +17,9 @@ from functools import cache
 
 import polars as pl
 
-from flows.entities import extract_mentions, resolve
-from flows.gazetteer import fold
+from flows.extract.mentions import extract_mentions
+from flows.link.entities import resolve
+from flows.lexicon.gazetteer import fold
 from tests.conftest import ROOT
 from tests.helpers import process
 

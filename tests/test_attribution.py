@@ -1,7 +1,7 @@
 """Cited outlets and claim attribution on the seeds and on articles in other languages."""
 import polars as pl
 
-from flows.attribution import is_checkable, sentence_source
+from flows.extract.attribution import is_checkable, sentence_source
 from tests.conftest import FIXTURES
 from tests.helpers import by_language, process, seeds
 

@@ -8,7 +8,7 @@ import polars as pl
 
 from tests.conftest import FIXTURES
 
-NEWSFLOW = [sys.executable, "-m", "flows.cli"]
+NEWSFLOW = [sys.executable, "-m", "flows.app.cli"]
 
 
 def newsflow(*args, **kw) -> subprocess.CompletedProcess:
@@ -76,8 +76,9 @@ def test_sql_is_read_only_and_reports_errors(seed_run, tmp_path):
 
 
 def test_a_run_that_fails_exits_3_in_one_line_and_is_logged(prefect_backend, tmp_path, monkeypatch, capsys):
-    from flows import cli, linking
-    from flows.warehouse import Warehouse
+    from flows.app import cli
+    from flows.link import corpus as linking
+    from flows.warehouse.store import Warehouse
 
     def broken(staged):
         raise RuntimeError("disk full")

@@ -7,9 +7,9 @@ import sys
 import textwrap
 import time
 
-from flows import lock
+from flows.warehouse import lock
 from flows.pipeline import run_curate
-from flows.warehouse import Warehouse
+from flows.warehouse.store import Warehouse
 from tests.conftest import FIXTURES, ROOT, SEEDS
 from tests.test_pipeline import assert_same, snapshot
 
@@ -17,7 +17,7 @@ from tests.test_pipeline import assert_same, snapshot
 def newsflow_run(tmp_path, name: str, *args: str) -> subprocess.Popen:
     """`newsflow run` in its own process with its own Prefect home (as two terminals or a schedule would)."""
     env = {**os.environ, "PREFECT_HOME": str(tmp_path / f"prefect-{name}")}
-    return subprocess.Popen([sys.executable, "-m", "flows.cli", "run", *args], cwd=ROOT, env=env,
+    return subprocess.Popen([sys.executable, "-m", "flows.app.cli", "run", *args], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -86,7 +86,7 @@ def test_run_killed_mid_publish_leaves_the_previous_version(seed_run, tmp_path):
     Warehouse(warehouse).write_staging({"articles": before["articles"].head(1)})  # a smaller next version
     script = textwrap.dedent(f"""
         import sys, time
-        from flows.warehouse import Warehouse
+        from flows.warehouse.store import Warehouse
         original = Warehouse._publish
         def slow(con, run_id):
             counts = original(con, run_id)
@@ -106,7 +106,7 @@ def test_run_killed_mid_publish_leaves_the_previous_version(seed_run, tmp_path):
 
 def test_lock_is_released_when_its_process_dies(tmp_path):
     warehouse = tmp_path / "w.duckdb"
-    script = f"from flows import lock\nwith lock.writer(__import__('pathlib').Path({str(warehouse)!r}), 'r1'):\n" \
+    script = f"from flows.warehouse import lock\nwith lock.writer(__import__('pathlib').Path({str(warehouse)!r}), 'r1'):\n" \
              f"    print('held', flush=True); __import__('time').sleep(600)\n"
     proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "held"

@@ -1,6 +1,6 @@
 """The same flow on a local Dask cluster (prefect-dask) publishes the same curated tables."""
 from flows.pipeline import curate
-from flows.runners import make_task_runner
+from flows.app.runners import make_task_runner
 from tests.conftest import SEEDS
 from tests.test_pipeline import assert_same, snapshot
 

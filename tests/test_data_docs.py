@@ -11,7 +11,7 @@ import warnings
 import duckdb
 import pytest
 
-from flows import data_docs
+from flows.audit import data_docs
 
 # what a page loads: <script src>, <link href>, <img src>, CSS url()
 ASSET = re.compile(
@@ -38,7 +38,7 @@ def site(tmp_path_factory):
         import great_expectations as gx
     from great_expectations.checkpoint import Checkpoint
 
-    from flows import gx_duckdb
+    from flows.audit import gx_duckdb
 
     gx_duckdb.install()
     root = tmp_path_factory.mktemp("docs")

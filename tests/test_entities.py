@@ -3,8 +3,9 @@ from functools import cache
 
 import polars as pl
 
-from flows import gazetteer
-from flows.entities import extract_mentions, resolve
+from flows.lexicon import gazetteer
+from flows.extract.mentions import extract_mentions
+from flows.link.entities import resolve
 from tests.helpers import process, seeds
 from tests.conftest import FIXTURES
 

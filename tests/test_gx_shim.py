@@ -16,7 +16,7 @@ def test_gx_internals_the_shim_relies_on_exist():
     from great_expectations.execution_engine import sqlalchemy_execution_engine as engine
 
     assert isinstance(engine._PERSISTED_CONNECTION_DIALECTS, tuple)
-    from flows import gx_duckdb
+    from flows.audit import gx_duckdb
 
     gx_duckdb.install()
     gx_duckdb.install()  # idempotent
@@ -25,7 +25,7 @@ def test_gx_internals_the_shim_relies_on_exist():
 
 
 def test_row_level_and_sql_expectations_run_on_duckdb(tiny_db):
-    from flows.audit import run_audit
+    from flows.audit.run import run_audit
 
     suite = {
         "name": "t", "meta": {"table": "t", "key": "id"},
@@ -51,7 +51,7 @@ def test_row_level_and_sql_expectations_run_on_duckdb(tiny_db):
 
 
 def test_suite_files_are_validated(tmp_path):
-    from flows.audit import SuiteError, load_suite_files
+    from flows.audit.run import SuiteError, load_suite_files
 
     (tmp_path / "bad.json").write_text('{"name": "x", "meta": {"table": "t", "key": "id"}, "expectations": [{"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "x"}}]}')
     with pytest.raises(SuiteError, match="meta.severity"):

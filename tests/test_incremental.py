@@ -5,7 +5,7 @@ import polars as pl
 
 from flows.params import Thresholds
 from flows.pipeline import run_curate
-from flows.warehouse import Warehouse
+from flows.warehouse.store import Warehouse
 from tests.conftest import FIXTURES
 from tests.test_pipeline import assert_same, snapshot
 
@@ -81,7 +81,7 @@ def test_same_languages_again_is_unchanged_without_identifying_anything(prefect_
 
 
 def test_a_warehouse_from_before_the_cache_keeps_its_articles(prefect_backend, tmp_path, seeds_copy):
-    from flows.warehouse import CACHED_TABLES
+    from flows.warehouse.store import CACHED_TABLES
 
     warehouse = tmp_path / "w.duckdb"
     run_curate(source=str(seeds_copy), warehouse=str(warehouse))
@@ -124,7 +124,7 @@ def frames(*rows):
 
 
 def test_plan_reuses_unchanged_and_extracts_changed_or_renamed():
-    from flows.incremental import plan
+    from flows.warehouse.incremental import plan
 
     articles, cached, members = frames(("A", "k1", "a.txt", "it"), ("B", "k2", "b.txt", "en"))
     same = plan(articles, cached, members, KEYS, KEYS)

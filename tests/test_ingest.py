@@ -3,7 +3,7 @@ from datetime import date
 
 import pytest
 
-from flows.ingest import SourceError, clean_text, read_files, resolve_source, split_inline_metadata
+from flows.extract.ingest import SourceError, clean_text, read_files, resolve_source, split_inline_metadata
 from tests.conftest import FIXTURES, SEEDS
 
 

@@ -1,7 +1,7 @@
 """fastText language identification: seeds, flags, and code normalisation."""
 import polars as pl
 
-from flows.langid import identify, known_codes, normalise_code
+from flows.extract.langid import identify, known_codes, normalise_code
 from tests.conftest import FIXTURES
 from tests.helpers import process, seeds
 

@@ -5,7 +5,7 @@ import polars as pl
 import pytest
 
 from flows.pipeline import run_curate
-from flows.warehouse import Warehouse
+from flows.warehouse.store import Warehouse
 from tests.conftest import FIXTURES, SEEDS
 
 

@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 
 from flows.pipeline import run_curate
-from flows.warehouse import STAGED_TABLES, Warehouse
+from flows.warehouse.store import STAGED_TABLES, Warehouse
 from tests.conftest import FIXTURES, ROOT, SEEDS
 
 

@@ -4,7 +4,7 @@ import shutil
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey, FlowRunFilter, FlowRunFilterId
 
-from flows import report
+from flows.app import report
 from flows.pipeline import run_curate
 from tests.conftest import FIXTURES
 

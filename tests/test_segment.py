@@ -1,7 +1,7 @@
 """Sentences, offsets and sentence kinds on the seeds and on layouts they do not show."""
 import polars as pl
 
-from flows.segment import segment_article
+from flows.extract.segment import segment_article
 from tests.helpers import by_language, seeds
 
 

@@ -1,7 +1,7 @@
-"""The served deployment end to end: a real Prefect server, `python -m flows.serve up`, runs through the API.
+"""The served deployment end to end: a real Prefect server, `python -m flows.app.serve up`, runs through the API.
 
-One stack per module (`python -m flows.serve up` on a free 127.0.0.1 port, its own PREFECT_HOME and
-state dir, as a subprocess), stopped with `python -m flows.serve down` even when a test fails. These tests
+One stack per module (`python -m flows.app.serve up` on a free 127.0.0.1 port, its own PREFECT_HOME and
+state dir, as a subprocess), stopped with `python -m flows.app.serve down` even when a test fails. These tests
 talk to it with a Prefect client bound to its URL; they never use the in-process `prefect_backend`
 harness and do not touch the settings it runs under.
 """
@@ -79,7 +79,7 @@ def _env(base: Path) -> dict[str, str]:
 
 
 def _down(state: Path, base: Path, timeout: float = 150) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "flows.serve", "down", "--state-dir", str(state)], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "flows.app.serve", "down", "--state-dir", str(state)], cwd=ROOT,
                           env=_env(base), capture_output=True, text=True, timeout=timeout)
 
 
@@ -106,7 +106,7 @@ def stack(tmp_path_factory):
     url = f"http://127.0.0.1:{port}/api"
     # hourly, 30 minutes from now: the scheduler must create runs at once, none becomes due during the tests
     cron = f"{(datetime.now(timezone.utc).minute + 30) % 60} * * * *"
-    cmd = [sys.executable, "-m", "flows.serve", "up", "--port", str(port), "--state-dir", str(state),
+    cmd = [sys.executable, "-m", "flows.app.serve", "up", "--port", str(port), "--state-dir", str(state),
            "--server-home", str(base / "server-home"), "--source", str(source),
            "--warehouse", str(base / "default.duckdb"), "--cron", cron,
            "--watch-pid", str(os.getpid())]   # stops by itself should pytest be killed before teardown
@@ -120,7 +120,7 @@ def stack(tmp_path_factory):
 
         deadline = t0 + STARTUP_TIMEOUT
         while True:  # the server answers, and serve has registered the deployment and polls for runs
-            assert proc.poll() is None, f"`flows.serve up` exited ({proc.returncode}):\n{_tail(log)}"
+            assert proc.poll() is None, f"`flows.app.serve up` exited ({proc.returncode}):\n{_tail(log)}"
             assert time.monotonic() < deadline, f"not served after {STARTUP_TIMEOUT} s:\n{_tail(log)}"
             if _healthy(url):
                 try:
@@ -218,7 +218,7 @@ def test_invalid_parameters_are_rejected(stack, client):
 def test_run_with_parameters_through_the_api_completes(stack, client):
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 
-    from flows.warehouse import Warehouse
+    from flows.warehouse.store import Warehouse
 
     dep = client.read_deployment_by_name("curate/curate")
     warehouse = stack.base / "api-run.duckdb"

@@ -12,7 +12,7 @@ import langcodes
 import polars as pl
 
 from flows.config import SEEDS_DIR, setting
-from flows.reference import lexicon_languages
+from flows.lexicon.reference import lexicon_languages
 
 UNDETERMINED = "und"
 

@@ -19,9 +19,9 @@ from functools import cache
 
 import polars as pl
 
-from flows.entities import _lemma
-from flows.quantities import _words
-from flows.reference import find_cues
+from flows.lexicon.lemmas import lemma
+from flows.extract.quantities import unit_words
+from flows.lexicon.reference import find_cues
 
 DATE_SCHEMA = {
     "date_id": pl.String,
@@ -84,18 +84,18 @@ def _month_of(word: str, language: str) -> int | None:
     if folded[:3] not in _month_prefixes(language):
         return None  # cheap: most words share no first letters with a month name
     months = _months(language)
-    return months.get(folded) or months.get(_lemma(word, language).casefold())
+    return months.get(folded) or months.get(lemma(word, language).casefold())
 
 
 @cache
 def _number_words(language: str) -> dict[str, float]:
-    return {w.surface.casefold(): w.value for w in _words(language).get("number_word", [])}
+    return {w.surface.casefold(): w.value for w in unit_words(language).get("number_word", [])}
 
 
 @cache
 def _prefilter(language: str) -> re.Pattern:
     """One regex for 'could hold a date': a digit, a date cue, or a word opening like a month name."""
-    from flows.reference import cue_matcher
+    from flows.lexicon.reference import cue_matcher
 
     parts = [r"\d"]
     for kind in ("date_ago", "date_last_year"):

@@ -9,7 +9,7 @@ from CDNs. `make_offline` copies those assets out of installed Python packages i
   bootstrap-datepicker 1.9.0       XStatic-Bootstrap-Datepicker 1.4.0 (same jQuery plugin API)
   Font Awesome 6.6.0               XStatic-Font-Awesome 6.2.1 (has every icon GX uses)
   vega 5, vega-lite 5, vega-embed 6  django-js-lib-vega-embed (plain files, no Django import)
-  bootstrap-table 1.19.1           no Python package ships it: flows/vendor/bootstrap-table (MIT)
+  bootstrap-table 1.19.1           no Python package ships it: flows/audit/vendor/bootstrap-table (MIT)
   bootstrap-dark 1.1.0             dropped: used only under a dark OS theme, where pages then stay
                                    light (with GX's own dark tables)
 """
@@ -31,7 +31,7 @@ _SOURCES = {
     "bootstrap-datepicker": ("xstatic.pkg.bootstrap_datepicker", "data", ("bootstrap-datepicker.js", "datepicker3.css")),
     "font-awesome": ("xstatic.pkg.font_awesome", "data", ("LICENSE.txt", "css/all.min.css", "webfonts")),
     "vega": ("js_lib_vega_embed", "static/js_lib_vega_embed", ("vega5.js", "vega-lite5.js", "vega-embed6.js")),
-    "bootstrap-table": ("flows", "vendor/bootstrap-table", (
+    "bootstrap-table": ("flows", "audit/vendor/bootstrap-table", (
         "LICENSE", "bootstrap-table.min.js", "bootstrap-table.min.css",
         "bootstrap-table-filter-control.min.js", "bootstrap-table-filter-control.min.css",
     )),

@@ -16,7 +16,7 @@ import duckdb
 import polars as pl
 
 from flows.config import SQL_DIR
-from flows.lock import WarehouseBusy
+from flows.warehouse.lock import WarehouseBusy
 
 @dataclass(frozen=True)
 class Table:

@@ -15,8 +15,8 @@ import blingfire
 import polars as pl
 
 from flows.config import setting
-from flows.names import function_words as language_function_words
-from flows.reference import find_cues
+from flows.lexicon.names import function_words as language_function_words
+from flows.lexicon.reference import find_cues
 
 SENTENCE_SCHEMA = {
     "sentence_id": pl.String,

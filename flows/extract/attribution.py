@@ -17,9 +17,9 @@ from dataclasses import dataclass
 import polars as pl
 
 from flows.config import setting
-from flows.gazetteer import fold, non_names
-from flows.names import function_words, name_spans, resolve_outlet, tokens
-from flows.reference import find_cues, find_outlets
+from flows.lexicon.gazetteer import fold, non_names
+from flows.lexicon.names import function_words, name_spans, resolve_outlet, tokens
+from flows.lexicon.reference import find_cues, find_outlets
 
 CITATION_SCHEMA = {
     "citation_id": pl.String,

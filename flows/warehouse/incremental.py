@@ -18,7 +18,7 @@ from pathlib import Path
 
 import polars as pl
 
-from flows.config import PROJECT_ROOT, SEEDS_DIR, SQL_DIR, settings
+from flows.config import PROJECT_ROOT, SEEDS_DIR, settings
 
 # compared to decide whether a cached article is still what the source holds
 COMPARED = ["article_id", "content_key", "source_uri"]
@@ -53,19 +53,39 @@ def _split(values: dict) -> tuple[dict, dict]:
     return extraction, linking
 
 
+# What each key hashes (recursively). The CLI, server, reports and example SQL are not among them:
+# editing those must not re-extract the corpus.
+EXTRACTION_CODE = ("flows/extract", "flows/lexicon", "flows/config.py")
+# seeds/ is reference data except for article corpora
+NOT_REFERENCE_DATA = ("articles", "eval")
+PUBLISH_CODE = ("flows/link", "flows/audit", "flows/warehouse", "sql/schema.sql")
+
+
+def _sources(paths: tuple[str, ...]) -> list[Path]:
+    files = []
+    for name in paths:
+        path = PROJECT_ROOT / name
+        files += [path] if path.is_file() else [p for p in path.rglob("*.py") if "__pycache__" not in p.parts]
+    return files
+
+
+def reference_files() -> list[Path]:
+    """The seeds/ files extraction reads (lexicons, aliases, units, config), not the article corpora."""
+    return [p for p in SEEDS_DIR.rglob("*") if p.is_file()
+            and not set(p.relative_to(SEEDS_DIR).parts[:1]) & set(NOT_REFERENCE_DATA)]
+
+
 def keys(overrides: dict | None, expectations: Path) -> dict[str, str]:
     """{'extract_key', 'run_key'} for this code, this reference data and these parameters."""
     config_extract, config_link = _split(settings())
     over_extract, over_link = _split(overrides or {})
     digest = hashlib.sha256()
-    code = Path(__file__).resolve().parent
-    _hash_files(digest, code.glob("*.py"), PROJECT_ROOT)
-    _hash_files(digest, SQL_DIR.glob("*.sql"), PROJECT_ROOT)
-    _hash_files(digest, (p for p in SEEDS_DIR.rglob("*") if p.is_file()
-                         and "articles" not in p.relative_to(SEEDS_DIR).parts), SEEDS_DIR)
+    _hash_files(digest, _sources(EXTRACTION_CODE), PROJECT_ROOT)
+    _hash_files(digest, reference_files(), SEEDS_DIR)
     digest.update(json.dumps([config_extract, over_extract, _versions()], sort_keys=True, default=str).encode())
     extract = digest.hexdigest()[:16]
     digest = hashlib.sha256(extract.encode())
+    _hash_files(digest, _sources(PUBLISH_CODE), PROJECT_ROOT)
     _hash_files(digest, Path(expectations).glob("*.json"), Path(expectations))
     digest.update(json.dumps([config_link, over_link], sort_keys=True, default=str).encode())
     return {"extract_key": extract, "run_key": digest.hexdigest()[:16]}

@@ -19,7 +19,7 @@ from itertools import combinations
 import polars as pl
 
 from flows.config import setting
-from flows.names import function_words, tokens
+from flows.lexicon.names import function_words, tokens
 
 CONTRADICTION_SCHEMA = {
     "contradiction_id": pl.String,

@@ -65,8 +65,8 @@ def _thresholds(pairs: list[str]) -> dict:
 
 
 def cmd_run(args) -> int:
-    from flows import lock
-    from flows.ingest import SourceError, resolve_source
+    from flows.warehouse import lock
+    from flows.extract.ingest import SourceError, resolve_source
 
     try:
         resolve_source(args.source)
@@ -91,9 +91,9 @@ def cmd_run(args) -> int:
     _prefect_defaults()
     from prefect.exceptions import ParameterTypeError
 
-    from flows import progress
+    from flows.app import progress
     from flows.pipeline import curate, run_curate
-    from flows.runners import make_task_runner
+    from flows.app.runners import make_task_runner
 
     flow = curate
     if args.runner or args.dask_address:
@@ -105,7 +105,7 @@ def cmd_run(args) -> int:
             return _fail(EXIT_USAGE, str(exc))
     languages = None
     if args.languages:
-        from flows.langid import known_codes
+        from flows.extract.langid import known_codes
         from flows.params import check_languages
 
         try:

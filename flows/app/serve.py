@@ -1,13 +1,13 @@
 """Serve the `curate` flow as the Prefect deployment `curate/curate`, and run a local Prefect server.
 
-  python -m flows.serve [serve] [OPTIONS]
+  python -m flows.app.serve [serve] [OPTIONS]
       register `curate/curate` (cron schedule, default parameters, typed parameter form) on the
       server named by PREFECT_API_URL and execute its runs in this process until Ctrl-C / SIGTERM
-  python -m flows.serve up [--port 4200] [OPTIONS]
+  python -m flows.app.serve up [--port 4200] [OPTIONS]
       start `prefect server start --host 127.0.0.1` (its own PREFECT_HOME, .prefect/server), wait until
       it is healthy, then serve in the foreground. Ctrl-C, SIGTERM or `down` stop serve first, then
       the server (a serve process whose server is gone hangs while pausing its schedules)
-  python -m flows.serve down
+  python -m flows.app.serve down
       stop what `up` started (pid files in .prefect/); harmless when nothing runs
 
 OPTIONS: --cron EXPR (default $NEWSFLOW_CRON or hourly "0 * * * *") | --no-schedule, --timezone TZ,
@@ -107,12 +107,12 @@ def serve(args) -> int:
     from prefect.settings import PREFECT_API_URL
 
     if not PREFECT_API_URL.value():
-        print("flows.serve: PREFECT_API_URL is not set. Start a server and serve with `make serve` "
-              "(python -m flows.serve up), or export PREFECT_API_URL=http://127.0.0.1:4200/api",
+        print("flows.app.serve: PREFECT_API_URL is not set. Start a server and serve with `make serve` "
+              "(python -m flows.app.serve up), or export PREFECT_API_URL=http://127.0.0.1:4200/api",
               file=sys.stderr)
         return 2
     if problem := check_schedule(args):
-        print(f"flows.serve: {problem}", file=sys.stderr)
+        print(f"flows.app.serve: {problem}", file=sys.stderr)
         return 2
     cron = None if args.no_schedule else args.cron
     deployment = build_deployment(args.name, cron, args.timezone, args.source, args.warehouse, args.wait_seconds)
@@ -195,7 +195,7 @@ def stop_process(pid: int, first: int, timeout: float, group: bool, proc: subpro
         if (proc.poll() is not None) if proc is not None else not _alive(pid):
             break
         if label:
-            print(f"flows.serve: stopping {label} (pid {pid}, {signal.Signals(sig).name})", flush=True)
+            print(f"flows.app.serve: stopping {label} (pid {pid}, {signal.Signals(sig).name})", flush=True)
         _signal(pid, sig, group)
         if _wait_gone(pid, wait, proc):
             break
@@ -209,14 +209,14 @@ def up(args) -> int:
     home.mkdir(parents=True, exist_ok=True)
     pid_up, pid_server, pid_serve = state / "up.pid", state / "server.pid", state / "serve.pid"
     if problem := check_schedule(args):
-        print(f"flows.serve: {problem}", file=sys.stderr)
+        print(f"flows.app.serve: {problem}", file=sys.stderr)
         return 2
     running = _read_pid(pid_up)
-    if running and running != os.getpid() and _alive(running) and _ours(running, "flows.serve"):
-        print(f"flows.serve: already running (pid {running}); `make stop` first", file=sys.stderr)
+    if running and running != os.getpid() and _alive(running) and _ours(running, "flows.app.serve"):
+        print(f"flows.app.serve: already running (pid {running}); `make stop` first", file=sys.stderr)
         return 1
     if healthy(args.port):
-        print(f"flows.serve: something already answers on {api_url(args.port)}; `make stop` or pass --port",
+        print(f"flows.app.serve: something already answers on {api_url(args.port)}; `make stop` or pass --port",
               file=sys.stderr)
         return 1
 
@@ -251,28 +251,28 @@ def up(args) -> int:
                 start_new_session=True,   # no terminal Ctrl-C: the server must outlive serve's shutdown
             )
         pid_server.write_text(str(server.pid))
-        print(f"flows.serve: starting Prefect server (pid {server.pid}, PREFECT_HOME={home}, log {log_path})",
+        print(f"flows.app.serve: starting Prefect server (pid {server.pid}, PREFECT_HOME={home}, log {log_path})",
               flush=True)
         t0, deadline = time.monotonic(), time.monotonic() + args.health_timeout
         while not healthy(args.port):
             if stop_requested or (args.watch_pid and not _alive(args.watch_pid)):
                 return 1
             if server.poll() is not None:
-                print(f"flows.serve: the server exited ({server.returncode}); last lines of {log_path}:\n"
+                print(f"flows.app.serve: the server exited ({server.returncode}); last lines of {log_path}:\n"
                       + "\n".join(log_path.read_text(errors="replace").splitlines()[-20:]), file=sys.stderr)
                 return 1
             if time.monotonic() > deadline:
-                print(f"flows.serve: the server was not healthy after {args.health_timeout:.0f} s "
+                print(f"flows.app.serve: the server was not healthy after {args.health_timeout:.0f} s "
                       f"(see {log_path})", file=sys.stderr)
                 return 1
             time.sleep(0.5)
-        print(f"flows.serve: server healthy after {time.monotonic() - t0:.1f} s; "
+        print(f"flows.app.serve: server healthy after {time.monotonic() - t0:.1f} s; "
               f"UI http://{HOST}:{args.port}/  API {api_url(args.port)}", flush=True)
-        print(f"flows.serve: trigger a run from another shell with\n"
+        print(f"flows.app.serve: trigger a run from another shell with\n"
               f"  PREFECT_API_URL={api_url(args.port)} {bin_dir / 'prefect'} deployment run "
               f"curate/{args.name} -p batch_size=10 --watch", flush=True)
 
-        serve_cmd = [sys.executable, "-m", "flows.serve", "serve", *_serve_options(args)]
+        serve_cmd = [sys.executable, "-m", "flows.app.serve", "serve", *_serve_options(args)]
         serve_proc = subprocess.Popen(
             serve_cmd, env=serve_env, cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL,
             start_new_session=True,   # no terminal Ctrl-C: we forward it ourselves, in order
@@ -280,20 +280,20 @@ def up(args) -> int:
         pid_serve.write_text(str(serve_proc.pid))
         while not stop_requested:
             if args.watch_pid and not _alive(args.watch_pid):
-                print(f"flows.serve: pid {args.watch_pid} is gone: stopping", flush=True)
+                print(f"flows.app.serve: pid {args.watch_pid} is gone: stopping", flush=True)
                 break
             if serve_proc.poll() is not None:
-                print(f"flows.serve: serve exited ({serve_proc.returncode})", file=sys.stderr)
+                print(f"flows.app.serve: serve exited ({serve_proc.returncode})", file=sys.stderr)
                 code = serve_proc.returncode or 1
                 break
             if server.poll() is not None:
-                print(f"flows.serve: the server exited ({server.returncode}); see {log_path}", file=sys.stderr)
+                print(f"flows.app.serve: the server exited ({server.returncode}); see {log_path}", file=sys.stderr)
                 code = 1
                 break
             time.sleep(0.5)
     finally:
         if stop_requested:
-            print(f"flows.serve: {stop_requested[0]}: stopping serve, then the server", flush=True)
+            print(f"flows.app.serve: {stop_requested[0]}: stopping serve, then the server", flush=True)
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, signal.SIG_IGN)   # finish the shutdown even on a second Ctrl-C
         if serve_proc is not None:
@@ -302,7 +302,7 @@ def up(args) -> int:
             stop_process(server.pid, signal.SIGTERM, SERVER_STOP_TIMEOUT, True, server, "server")
         for path in (pid_serve, pid_server, pid_up):
             path.unlink(missing_ok=True)
-        print("flows.serve: stopped", flush=True)
+        print("flows.app.serve: stopped", flush=True)
     return code
 
 
@@ -311,8 +311,8 @@ def down(args) -> int:
     state = Path(args.state_dir)
     found = False
     for name, marker, first, timeout, group in (
-        ("up", "flows.serve", signal.SIGTERM, SERVE_STOP_TIMEOUT + SERVER_STOP_TIMEOUT + 20, False),
-        ("serve", "flows.serve", signal.SIGINT, SERVE_STOP_TIMEOUT, True),
+        ("up", "flows.app.serve", signal.SIGTERM, SERVE_STOP_TIMEOUT + SERVER_STOP_TIMEOUT + 20, False),
+        ("serve", "flows.app.serve", signal.SIGINT, SERVE_STOP_TIMEOUT, True),
         ("server", "prefect", signal.SIGTERM, SERVER_STOP_TIMEOUT, True),
     ):
         path = state / f"{name}.pid"
@@ -323,7 +323,7 @@ def down(args) -> int:
             found = True
             stop_process(pid, first, timeout, group, label=name)
         path.unlink(missing_ok=True)
-    print("flows.serve: stopped" if found else "flows.serve: nothing to stop")
+    print("flows.app.serve: stopped" if found else "flows.app.serve: nothing to stop")
     return 0
 
 
@@ -337,7 +337,7 @@ def _serve_options(args) -> list[str]:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m flows.serve", description=__doc__.split("\n\n")[0],
+    p = argparse.ArgumentParser(prog="python -m flows.app.serve", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     p.add_argument("command", nargs="?", choices=["serve", "up", "down"], default="serve")
     p.add_argument("--name", default=DEPLOYMENT_NAME, help="deployment name (default: curate)")

@@ -21,7 +21,7 @@ from functools import cache, lru_cache
 import polars as pl
 
 from flows.config import SEEDS_DIR
-from flows.reference import ANY_LANGUAGE, cues, outlets
+from flows.lexicon.reference import ANY_LANGUAGE, cues, outlets
 
 # CLDR regions worth recognising besides countries (continents, the EU)
 REGIONS = {"EU", "150", "142", "002", "019", "009", "145", "151", "154", "155", "039", "053"}

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import polars as pl
 
-from flows import contradictions, entities, stories
-from flows.gazetteer import fold
+from flows.link import contradictions
+from flows.link import entities
+from flows.link import stories
+from flows.lexicon.gazetteer import fold
 
 # the staged tables `link` reads
 INPUTS = ("articles", "mentions", "entity_edges", "claims", "citations", "quantities", "dates")

@@ -20,7 +20,7 @@ import polars as pl
 import yaml
 
 from flows.config import setting
-from flows.reference import cues
+from flows.lexicon.reference import cues
 
 ARTICLE_FIELDS = ("url", "title", "outlet", "published", "author")
 

@@ -1,5 +1,5 @@
-"""Named entities: mentions per article (a pure step over batches) and one entity per real-world thing
-across the corpus (a corpus-wide step over staging).
+"""Named-entity mentions per article (a pure step over batches); flows/link/entities.py resolves them
+into one entity per real-world thing across the corpus.
 
 Mentions come from, in order: known names (flows/gazetteer.py, tried on n-grams and on lemmas, so
 'Belgii' finds Belgia), demonyms ('belgijskim' -> Belgium), capitalised name spans, acronyms, and the
@@ -10,16 +10,16 @@ seen elsewhere — and names the entity after its known (gazetteer) name or its 
 """
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import Counter, defaultdict
 from functools import lru_cache
 
 import polars as pl
 
-from flows import gazetteer, lemmas
-from flows.gazetteer import fold, norm
-from flows.names import function_words, name_spans, resolve_outlet, tokens
+from flows.lexicon import gazetteer
+from flows.lexicon import lemmas
+from flows.lexicon.gazetteer import fold, norm
+from flows.lexicon.names import function_words, name_spans, resolve_outlet, tokens
 
 MENTION_SCHEMA = {
     "mention_id": pl.String,
@@ -35,18 +35,6 @@ MENTION_SCHEMA = {
     "language": pl.String,
 }
 EDGE_SCHEMA = {"article_id": pl.String, "key_a": pl.String, "key_b": pl.String, "reason": pl.String}
-ENTITY_SCHEMA = {
-    "entity_id": pl.String,
-    "name": pl.String,
-    "type": pl.String,
-    "subtype": pl.String,
-    "external_id": pl.String,
-    "mentions": pl.Int32,
-    "articles": pl.Int32,
-    "languages": pl.List(pl.String),
-}
-ALIAS_SCHEMA = {"entity_id": pl.String, "alias": pl.String, "language": pl.String, "mentions": pl.Int32}
-
 MAX_NGRAM = 5
 _ACRONYM = re.compile(r"\(\s*([A-Z][A-Za-z0-9&]{1,9})\s*\)")
 SKIP_KINDS = ("other",)
@@ -76,7 +64,7 @@ def _type_hint(surface: str, language: str) -> str:
     return "MISC"
 
 
-def _name_key(surface: str) -> str:
+def name_key(surface: str) -> str:
     return "NAME:" + fold(surface)
 
 
@@ -153,9 +141,9 @@ def _known_ngrams(text: str, language: str, toks):
 
 @lru_cache(maxsize=256)
 def _connectors_of(language: str) -> frozenset[str]:
-    from flows.names import _connectors
+    from flows.lexicon.names import connectors
 
-    return _connectors() | function_words(language)
+    return connectors() | function_words(language)
 
 
 def _is_common_word(word: str, acc: _ArticleMentions) -> bool:
@@ -231,14 +219,14 @@ def _sentence_mentions(acc: _ArticleMentions, sid: str, base: int, text: str, sp
                 taken.append((span.start, span.end))
                 continue
         hint = _type_hint(span.text, language)
-        key = _name_key(span.text)
+        key = name_key(span.text)
         acc.add(sid, base, span.start, span.end, span.text, key, "name", hint)
         if hint == "PER":
             persons[fold(words[-1])] = key
         if len(words) == 1:
             lemma = _lemma(span.text, language)
             if lemma != span.text:
-                acc.edge(key, _name_key(lemma), "lemma")
+                acc.edge(key, name_key(lemma), "lemma")
         # a demonym opening a longer name is also a mention of the place ("Belgian State Security Service")
         first = words[0]
         country = gazetteer.demonym(first, _lemma(first, language), language) if len(words) > 1 else None
@@ -259,7 +247,7 @@ def _sentence_mentions(acc: _ArticleMentions, sid: str, base: int, text: str, sp
         acr = m.group(1)
         if not _is_acronym(acr):
             continue
-        acr_key = _name_key(acr)
+        acr_key = name_key(acr)
         before = [r for r in acc.rows if r["sentence_id"] == sid and r["end_char"] - base <= m.start()
                   and not text[r["end_char"] - base:m.start()].strip()]
         if not any(r["start_char"] - base == m.start(1) for r in acc.rows if r["sentence_id"] == sid):
@@ -276,7 +264,7 @@ def _sentence_mentions(acc: _ArticleMentions, sid: str, base: int, text: str, sp
         inside_known = any(a <= pos and end <= z for a, z in taken)
         if pos < 0 or inside_known or not any(ch.isalpha() for ch in speaker):
             continue  # a speaker that is a known name is already a mention; longer phrases nest them
-        acc.add(sid, base, pos, pos + len(speaker), speaker, _name_key(speaker), "source", _type_hint(speaker, language))
+        acc.add(sid, base, pos, pos + len(speaker), speaker, name_key(speaker), "source", _type_hint(speaker, language))
     return persons
 
 
@@ -305,114 +293,3 @@ def extract_mentions(articles: pl.DataFrame, sentences: pl.DataFrame, claims: pl
         rows.extend(acc.rows)
         edges.extend(acc.edges)
     return pl.DataFrame(rows, schema=MENTION_SCHEMA), pl.DataFrame(edges, schema=EDGE_SCHEMA)
-
-
-# ---------------------------------------------------------------- corpus-wide resolution
-
-
-class _UnionFind:
-    def __init__(self):
-        self.parent: dict[str, str] = {}
-
-    def find(self, x: str) -> str:
-        self.parent.setdefault(x, x)
-        while self.parent[x] != x:
-            self.parent[x] = self.parent[self.parent[x]]
-            x = self.parent[x]
-        return x
-
-    def union(self, a: str, b: str) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            # known entities (LOC:/ORG:) stay roots so the component keeps their identity
-            if ra.startswith("NAME:") and not rb.startswith("NAME:"):
-                ra, rb = rb, ra
-            elif ra.startswith("NAME:") == rb.startswith("NAME:") and rb < ra:
-                ra, rb = rb, ra
-            self.parent[rb] = ra
-
-
-def entity_id(key: str) -> str:
-    return "E" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]
-
-
-def resolve(mentions: pl.DataFrame, edges: pl.DataFrame, languages: dict[str, str]):
-    """One entity per component of candidate keys: (entities, aliases, mentions with entity_id, key -> id)."""
-    uf = _UnionFind()
-    keys = set(mentions["entity_key"].to_list())
-    for k in keys:
-        uf.find(k)
-    articles_of = defaultdict(set)
-    for k, aid in mentions.select("entity_key", "article_id").iter_rows():
-        articles_of[k].add(aid)
-    for a, b, reason in edges.select("key_a", "key_b", "reason").iter_rows():
-        if reason == "surname" and not articles_of[a] <= articles_of[b]:
-            continue  # the bare name also stands alone where the full name never appears: another thing
-        if b in keys or a in keys:
-            uf.union(a, b)
-    # an inflected single-word name seen elsewhere in its base form ("Alibabas" -> "Alibaba")
-    names = {k for k in keys if k.startswith("NAME:") and " " not in k}
-    for k in names:
-        for cut in (1, 2):
-            base = k[:-cut]
-            if len(base) >= len("NAME:") + 4 and base in names:
-                uf.union(base, k)
-                break
-    comp_rows = defaultdict(list)
-    for r in mentions.select("entity_key", "surface", "type_hint", "article_id", "language").iter_rows(named=True):
-        comp_rows[uf.find(r["entity_key"])].append(r)
-    gaz_by_key = _gazetteer_entries(keys)
-    entities, aliases, key_to_id = [], [], {}
-    for root, rows in comp_rows.items():
-        eid = entity_id(root)
-        entry = gaz_by_key.get(root)
-        surfaces = Counter(r["surface"] for r in rows)
-        if entry is not None:
-            name, etype, subtype, ext = entry.name, entry.type, entry.subtype, entry.external_id
-        else:
-            name = max(surfaces, key=lambda s: (surfaces[s], len(s), s))
-            hints = Counter(r["type_hint"] for r in rows if r["type_hint"] != "MISC")
-            etype = hints.most_common(1)[0][0] if hints else "MISC"
-            subtype, ext = "", ""
-        entities.append({
-            "entity_id": eid, "name": name, "type": etype, "subtype": subtype, "external_id": ext,
-            "mentions": len(rows), "articles": len({r["article_id"] for r in rows}),
-            "languages": sorted({r["language"] for r in rows}),
-        })
-        per_alias = Counter((r["surface"], r["language"]) for r in rows)
-        for (alias, lang), n in sorted(per_alias.items()):
-            aliases.append({"entity_id": eid, "alias": alias, "language": lang, "mentions": n})
-    for k in keys:
-        key_to_id[k] = entity_id(uf.find(k))
-    resolved = mentions.with_columns(
-        pl.col("entity_key").replace_strict(key_to_id, return_dtype=pl.String).alias("entity_id")
-    )
-    return (
-        pl.DataFrame(entities, schema=ENTITY_SCHEMA).sort("entity_id"),
-        pl.DataFrame(aliases, schema=ALIAS_SCHEMA).sort("entity_id", "alias", "language"),
-        resolved,
-        key_to_id,
-    )
-
-
-def _gazetteer_entries(keys) -> dict[str, gazetteer.Entry]:
-    """Entries for the known keys in use, found again through their canonical names."""
-    out = {}
-    for k in keys:
-        if k.startswith("NAME:"):
-            continue
-        out[k] = gazetteer.entry_for_key(k)
-    return {k: v for k, v in out.items() if v is not None}
-
-
-def source_entity(name: str | None, language: str, alias_index: dict[str, str], key_to_id: dict[str, str]) -> str | None:
-    """The entity a claim's source names: an alias seen in the corpus, or a known name."""
-    if not name:
-        return None
-    hit = alias_index.get(fold(name))
-    if hit:
-        return hit
-    entry = gazetteer.lookup(name, language)
-    if entry is not None and entry.key in key_to_id:
-        return key_to_id[entry.key]
-    return key_to_id.get(_name_key(name))

@@ -15,7 +15,7 @@ import polars as pl
 import stopwordsiso
 
 from flows.config import setting
-from flows.reference import ANY_LANGUAGE, cues, lookup_outlet, outlets
+from flows.lexicon.reference import ANY_LANGUAGE, cues, lookup_outlet, outlets
 
 # Apostrophes end a token: "l’Università" -> "l", "Università"; "Alibaba’s" -> "Alibaba", "s".
 TOKEN = re.compile(r"[@#]?\w+(?:[-.&]\w+)*", re.UNICODE)
@@ -30,7 +30,7 @@ class Name:
 
 
 @cache
-def _connectors() -> frozenset[str]:
+def connectors() -> frozenset[str]:
     df = cues().filter(pl.col("kind") == "name_connector", pl.col("language") == ANY_LANGUAGE)
     return frozenset(df["cue"].str.to_lowercase().to_list())
 
@@ -57,7 +57,7 @@ def name_spans(text: str, language: str, start: int = 0, end: int | None = None,
     """Capitalised token runs in text[start:end]; a lone capitalised function word ('The', 'Il') is not a name."""
     toks = tokens(text, start, end) if toks is None else toks
     fw = function_words(language)
-    connectors = _connectors()
+    joiners = connectors()
     syllabic = language in setting("names", "syllabic_languages")
     spans, run = [], []
 
@@ -80,7 +80,7 @@ def name_spans(text: str, language: str, start: int = 0, end: int | None = None,
             run.append(tok)
         elif not run:
             continue
-        elif t.casefold() in connectors or t.isdigit():
+        elif t.casefold() in joiners or t.isdigit():
             run.append(tok)
         elif syllabic and t.casefold() not in fw and i + 1 < len(toks) and _capitalised(toks[i + 1][2]):
             run.append(tok)  # "Ngân hàng Quốc gia Bỉ": a lower-case syllable inside the name

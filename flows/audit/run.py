@@ -121,7 +121,7 @@ def run_audit(warehouse_path: Path, suites: list[dict] | None = None, docs_dir: 
     from great_expectations.checkpoint import Checkpoint
     from great_expectations.core.run_identifier import RunIdentifier
 
-    from flows import gx_duckdb
+    from flows.audit import gx_duckdb
 
     gx_duckdb.install()
     for name in ("great_expectations", "great_expectations.data_context.types.base"):
@@ -135,7 +135,7 @@ def run_audit(warehouse_path: Path, suites: list[dict] | None = None, docs_dir: 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     if docs_dir is not None:
-        from flows import data_docs
+        from flows.audit import data_docs
 
         site = data_docs.add_site(context, Path(docs_dir).resolve())
     source = context.data_sources.add_sql(name="warehouse", connection_string=f"duckdb:///{warehouse_path}")

@@ -14,8 +14,8 @@ from functools import cache
 import polars as pl
 
 from flows.config import SEEDS_DIR, setting
-from flows.names import function_words
-from flows.reference import ANY_LANGUAGE
+from flows.lexicon.names import function_words
+from flows.lexicon.reference import ANY_LANGUAGE
 
 QUANTITY_SCHEMA = {
     "quantity_id": pl.String,
@@ -46,7 +46,7 @@ class Word:
 
 
 @cache
-def _words(language: str) -> dict[str, list[Word]]:
+def unit_words(language: str) -> dict[str, list[Word]]:
     """kind -> words for `language` and every language, longest first."""
     df = pl.read_csv(UNITS_FILE, schema_overrides={"unit": pl.String}).filter(
         pl.col("language").is_in([language, ANY_LANGUAGE])
@@ -61,7 +61,7 @@ def _words(language: str) -> dict[str, list[Word]]:
 
 @cache
 def _word_pattern(language: str, kind: str) -> re.Pattern | None:
-    words = _words(language).get(kind, [])
+    words = unit_words(language).get(kind, [])
     if not words:
         return None
     alts = []
@@ -80,7 +80,7 @@ def _match_word(text: str, pos: int, language: str, kind: str) -> tuple[Word, in
     if not m:
         return None
     folded = " ".join(m.group(0).split()).casefold()
-    for w in _words(language)[kind]:
+    for w in unit_words(language)[kind]:
         if w.surface.casefold() == folded:
             return w, m.end()
     return None
@@ -156,7 +156,7 @@ def extract_sentence(text: str, language: str, masked: list[tuple[int, int]]) ->
         unit, dimension, counted = "count", "count", None
         # currency before: €100, $5, USD 100
         pre = text[max(0, start - 4):start].rstrip()
-        for w in _words(language).get("currency", []):
+        for w in unit_words(language).get("currency", []):
             if pre.endswith(w.surface) and (not w.surface[0].isalpha() or pre[-len(w.surface) - 1:-len(w.surface)] in ("", " ")):
                 unit, dimension = w.unit, "currency"
                 start = start - (len(text[max(0, start - 4):start]) - len(pre)) - len(w.surface)

@@ -1,0 +1,1 @@
+"""Scoring newsflow against annotated corpora: the gold format (gold.py) and the scorecard (score.py)."""
