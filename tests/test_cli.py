@@ -91,3 +91,47 @@ def test_a_run_that_fails_exits_3_in_one_line_and_is_logged(prefect_backend, tmp
     wh = Warehouse(warehouse)
     assert wh.query("SELECT status, reason FROM audit.runs").rows() == [("failed", "RuntimeError: disk full")]
     assert wh.query("SELECT count(*) AS n FROM curated.articles")["n"][0] == 0
+
+
+def _digest(path) -> str:
+    import hashlib
+
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+
+def test_sql_cannot_write_files_attach_or_reach_out(seed_run, tmp_path):
+    """`newsflow sql` runs on a read-only connection with external access disabled: no statement can write
+    a file, attach another database, load an extension or read a file; the warehouse stays byte-identical."""
+    warehouse = str(seed_run[1])
+    before = _digest(warehouse)
+    other = tmp_path / "other.duckdb"
+    import duckdb
+
+    con = duckdb.connect(str(other))
+    con.execute("CREATE SCHEMA curated; CREATE TABLE curated.articles AS SELECT 1 AS x")
+    con.close()
+    other_before = _digest(other)
+    escapes = [
+        f"COPY (SELECT 1 AS x) TO '{warehouse}'",
+        f"COPY (SELECT 1 AS x) TO '{tmp_path / 'out.csv'}'",
+        f"ATTACH '{other}' AS o (READ_WRITE); DROP TABLE o.curated.articles",
+        f"ATTACH '{other}' AS o",
+        "INSTALL httpfs",
+        "LOAD httpfs",
+        "SELECT * FROM read_text('/etc/os-release')",
+        f"EXPORT DATABASE '{tmp_path / 'dump'}'",
+        "SET enable_external_access = true",
+        "CREATE TABLE curated.x AS SELECT 1",
+    ]
+    for sql in escapes:
+        r = newsflow("sql", sql, "--warehouse", warehouse)
+        assert r.returncode == 2, (sql, r.stdout, r.stderr)
+        assert r.stderr.startswith("newsflow: query failed") and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert _digest(warehouse) == before
+    assert _digest(other) == other_before
+    assert not (tmp_path / "out.csv").exists() and not (tmp_path / "dump").exists()
+    # --output is still the way to write results
+    out = tmp_path / "n.csv"
+    ok = newsflow("sql", "SELECT count(*) AS n FROM curated.articles", "--warehouse", warehouse, "--format", "csv",
+                  "--output", str(out))
+    assert ok.returncode == 0 and out.read_text().split() == ["n", "5"]

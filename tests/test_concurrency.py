@@ -93,7 +93,7 @@ def test_run_killed_mid_publish_leaves_the_previous_version(seed_run, tmp_path):
             print("swapped", flush=True)
             time.sleep(600)
         Warehouse._publish = staticmethod(slow)
-        Warehouse({str(warehouse)!r}).publish("killed-run")
+        Warehouse({str(warehouse)!r}).publish("killed-run", None)
     """)
     proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:

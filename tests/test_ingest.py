@@ -89,7 +89,29 @@ def test_resolve_source_errors(tmp_path):
         resolve_source(tmp_path / "missing")
     with pytest.raises(SourceError, match="no files match"):
         resolve_source(str(tmp_path / "*.txt"))
-    (tmp_path / "notes.csv").write_text("a,b")
-    with pytest.raises(SourceError, match="holds no"):
+    with pytest.raises(SourceError, match="is empty"):
         resolve_source(tmp_path)
-    assert resolve_source(str(SEEDS / "00[01]_*.txt"))[0].name.startswith("000")
+    assert resolve_source(str(SEEDS / "00[01]_*.txt")).files[0].name.startswith("000")
+
+
+def test_files_that_are_not_articles_are_listed_not_read(tmp_path):
+    (tmp_path / "notes.csv").write_text("a,b")
+    (tmp_path / "os-release").write_text("NAME=Debian\n" * 10)
+    (tmp_path / "ok.txt").write_text("A perfectly ordinary article text about the harbour.")
+    articles, rejected = read_files(resolve_source(tmp_path))
+    assert articles.height == 1
+    reasons = {u.rsplit("/", 1)[-1]: r for u, r in rejected.iter_rows()}
+    assert set(reasons) == {"notes.csv", "os-release"}
+    assert reasons["os-release"].startswith("not an article file: suffix '(none)'")
+    assert reasons["notes.csv"].startswith("not an article file: suffix '.csv'")
+
+
+def test_one_input_has_one_identity_however_it_is_named(tmp_path, monkeypatch):
+    monkeypatch.chdir(SEEDS.parent)
+    relative, _ = read_files(resolve_source("articles"))
+    absolute, _ = read_files(resolve_source(SEEDS))
+    assert relative["source_uri"].to_list() == absolute["source_uri"].to_list()
+    assert all(u.startswith("/") for u in relative["source_uri"])
+    (tmp_path / "link.txt").symlink_to(SEEDS / "000_e60c2366a82d169a.txt")
+    linked, _ = read_files(resolve_source(tmp_path))
+    assert linked["source_uri"][0] == str((SEEDS / "000_e60c2366a82d169a.txt").resolve())

@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -251,6 +252,36 @@ def test_run_with_parameters_through_the_api_completes(stack, client):
     found = {a.key: a.type for a in artifacts if a.key}
     for key, kind in ARTIFACT_KEYS.items():
         assert found.get(key) == kind, f"artifact {key!r} ({kind}) missing for run {run.name}: {found}"
+
+
+def test_parameters_outside_the_allowed_folders_are_refused(stack, client):
+    """Anyone who can press Run may only use the configured roots plus the folders serve started with."""
+    dep = client.read_deployment_by_name("curate/curate")
+    elsewhere = Path(tempfile.gettempdir()) / f"elsewhere-{os.getpid()}"
+    cases = [
+        ({"source": "/etc"}, "source '/etc' is outside the folders runs may read"),
+        ({"source": f"{stack.source}/../../../../../../etc"}, "is outside the folders runs may read"),
+        ({"warehouse": str(elsewhere / "x.duckdb")}, "is outside the folders runs may write"),
+        ({"expectations": "/etc"}, "expectations '/etc' is outside the folders suites may be loaded from"),
+        ({"source": str(stack.source / "missing")}, "does not exist"),
+    ]
+    log_start = stack.log.stat().st_size
+    runs = [(client.create_flow_run_from_deployment(dep.id, parameters=p), why) for p, why in cases]
+    t0 = time.monotonic()
+    for run, why in runs:
+        while not (run := client.read_flow_run(run.id)).state.is_final():
+            assert time.monotonic() - t0 < RUN_TIMEOUT * 2, f"run still {run.state.name}:\n{_tail(stack.log)}"
+            time.sleep(1)
+        assert run.state.is_failed(), (run.parameters, run.state.name, run.state.message)
+        assert why in run.state.message and len(run.state.message.splitlines()) == 1, run.state.message
+        tasks = client.read_task_runs(flow_run_filter=__import__("prefect.client.schemas.filters", fromlist=["x"])
+                                      .FlowRunFilter(id={"any_": [run.id]}))
+        assert tasks == [], f"a refused run ran tasks: {[t.name for t in tasks]}"
+    assert not elsewhere.exists()
+    with open(stack.log, "rb") as fh:  # refusals log one line each, never a traceback
+        fh.seek(log_start)
+        new = fh.read().decode(errors="replace")
+    assert "Traceback" not in new, new[new.index("Traceback") - 2000:new.index("Traceback") + 3000]
 
 
 def test_down_stops_serve_then_server(stack):

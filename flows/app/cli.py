@@ -65,8 +65,8 @@ def _thresholds(pairs: list[str]) -> dict:
 
 
 def cmd_run(args) -> int:
-    from flows.warehouse import lock
     from flows.extract.ingest import SourceError, resolve_source
+    from flows.warehouse import lock
 
     try:
         resolve_source(args.source)
@@ -125,12 +125,19 @@ def cmd_run(args) -> int:
                                   f"(nothing was published; see audit.runs and the log above)")
     if summary["status"] == "busy":
         return _fail(EXIT_FAILED, summary["reason"])
+    if summary["status"] == "refused":
+        return _fail(EXIT_USAGE, summary["reason"])
     _print_summary(summary)
     return EXIT_PUBLISHED if summary["status"] in ("published", "unchanged") else EXIT_BLOCKED
 
 
 def cmd_sql(args) -> int:
+    """Run the user's SQL on a connection that can neither write the warehouse nor reach any other file or
+    the network (read-only, external access disabled, configuration locked); --output is the one way to
+    write, done here."""
     import duckdb
+
+    from flows.warehouse.store import SANDBOX
 
     path = Path(args.warehouse)
     if not path.exists():
@@ -138,9 +145,9 @@ def cmd_sql(args) -> int:
     if args.format == "parquet" and not args.output:
         return _fail(EXIT_USAGE, "--format parquet needs --output FILE (Parquet is binary)")
     try:
-        con = duckdb.connect(str(path), read_only=True)
+        con = duckdb.connect(str(path), read_only=True, config=dict(SANDBOX))
     except duckdb.Error as exc:
-        return _fail(EXIT_FAILED, f"cannot open {path}: {exc}")
+        return _fail(EXIT_FAILED, f"cannot open {path}: {str(exc).splitlines()[0]}")
     try:
         try:
             relation = con.sql(args.query)

@@ -88,6 +88,21 @@ def build_deployment(name: str = DEPLOYMENT_NAME, cron: str | None = DEFAULT_CRO
     )
 
 
+def allow_serve_paths(source: str | os.PathLike, warehouse: str | os.PathLike) -> None:
+    """Deployment runs may use the folders serve was started with, besides the configured roots
+    (flows/access.py): the source's folder and the warehouse's folder."""
+    import glob
+
+    from flows import access
+
+    src = str(source)
+    folder = access.glob_base(src) if glob.has_magic(src) else Path(src)
+    folder = folder if folder.is_dir() else folder.parent
+    for kind, path in (("source", folder), ("warehouse", Path(warehouse).parent)):
+        current = [p for p in os.environ.get(access.ENV[kind], "").split(os.pathsep) if p]
+        os.environ[access.ENV[kind]] = os.pathsep.join(dict.fromkeys([*current, str(Path(path).resolve())]))
+
+
 def check_schedule(args) -> str | None:
     """None when the schedule options are valid, else a one-line reason."""
     if args.no_schedule:
@@ -115,6 +130,7 @@ def serve(args) -> int:
         print(f"flows.app.serve: {problem}", file=sys.stderr)
         return 2
     cron = None if args.no_schedule else args.cron
+    allow_serve_paths(args.source, args.warehouse)
     deployment = build_deployment(args.name, cron, args.timezone, args.source, args.warehouse, args.wait_seconds)
     print(f"serving curate/{args.name} on {PREFECT_API_URL.value()} "
           f"(schedule: {cron + ' ' + args.timezone if cron else 'none'}; parameters: "

@@ -1,11 +1,15 @@
-"""Audit the staging tables with Great Expectations before anything is published.
+"""Audit the staging tables before anything is published.
 
-Suites live as JSON in expectations/, one per staged table. Each expectation's `meta.severity` says
-what a failure does:
+Suites live as JSON in expectations/ (flows/audit/suites.py), one per staged table. Each expectation's
+`meta.severity` says what a failure does:
   critical    the run is blocked: nothing is published, the curated tables stay as they were
-  quarantine  the failing rows (by the suite's `meta.key`) move to audit.quarantine with the
-              expectation that caught them; their neighbours are published
+  quarantine  every failing row moves to audit.quarantine with the expectation that caught it; its
+              neighbours are published
   warning     recorded in audit.results only
+Which rows fail is decided in the warehouse (flows/audit/checks.py: complete, never a sample) on a
+sandboxed read-only connection; Great Expectations validates every expectation too (results, Data
+Docs) on a read-only, sandboxed engine, and must agree with the warehouse's count. The audit also
+fingerprints every staged table, so publish can refuse a staging area that changed after the audit.
 GX is imported here and only here: it costs seconds to import.
 """
 from __future__ import annotations
@@ -13,14 +17,14 @@ from __future__ import annotations
 import json
 import logging
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
-from flows.config import EXPECTATIONS_DIR
-
-SEVERITIES = ("critical", "quarantine", "warning")
+from flows.audit import checks
+from flows.audit.suites import SuiteError, key_of, load_suite_files  # noqa: F401  (SuiteError: part of this API)
+from flows.warehouse.store import SANDBOX, Warehouse
 
 RESULT_SCHEMA = {
     "suite": pl.String,
@@ -29,7 +33,7 @@ RESULT_SCHEMA = {
     "description": pl.String,
     "severity": pl.String,
     "success": pl.Boolean,
-    "unexpected_count": pl.Int32,
+    "unexpected_count": pl.Int64,
     "detail": pl.String,
 }
 QUARANTINE_SCHEMA = {
@@ -44,14 +48,11 @@ QUARANTINE_SCHEMA = {
 }
 
 
-class SuiteError(ValueError):
-    """A suite file that cannot be used as written."""
-
-
 @dataclass
 class AuditOutcome:
     results: pl.DataFrame      # one row per expectation evaluated
     quarantine: pl.DataFrame   # one row per (row, expectation) that failed a quarantine expectation
+    fingerprints: dict = field(default_factory=dict)  # what the audit saw, per staged table
 
     @property
     def critical_failures(self) -> pl.DataFrame:
@@ -62,64 +63,81 @@ class AuditOutcome:
         return self.critical_failures.height == 0
 
 
-def load_suite_files(directory: Path = EXPECTATIONS_DIR) -> list[dict]:
-    """Every suite JSON, checked for what the audit relies on (GX would silently drop a bad expectation)."""
-    suites = []
-    for path in sorted(directory.glob("*.json")):
-        try:
-            data = json.loads(path.read_text())
-        except json.JSONDecodeError as exc:
-            raise SuiteError(f"{path.name}: not valid JSON ({exc})") from exc
-        meta = data.get("meta", {})
-        if not data.get("name") or not meta.get("table") or not meta.get("key"):
-            raise SuiteError(f"{path.name}: a suite needs name, meta.table and meta.key")
-        for i, exp in enumerate(data.get("expectations", [])):
-            severity = exp.get("meta", {}).get("severity")
-            if severity not in SEVERITIES:
-                raise SuiteError(f"{path.name}: expectation {i} ({exp.get('type')}) needs meta.severity in {SEVERITIES}")
-        suites.append(data)
-    if not suites:
-        raise SuiteError(f"no expectation suites in {directory}")
-    return suites
-
-
-def _gx_suite(gx, data: dict):
-    # each expectation carries its position so results map back to the suite file's entry
-    expectations = [
-        {**e, "meta": {**e.get("meta", {}), "index": i}} for i, e in enumerate(data["expectations"])
-    ]
-    suite = gx.ExpectationSuite(name=data["name"], expectations=expectations, meta=data.get("meta", {}))
-    if len(suite.expectations) != len(data["expectations"]):
-        raise SuiteError(f"suite {data['name']}: GX rejected {len(data['expectations']) - len(suite.expectations)} expectation(s)")
-    return suite
-
-
-def _failing_keys(result: dict, key: str) -> list[str]:
-    """Primary keys of the rows an expectation flagged."""
-    res = result.get("result") or {}
-    keys = []
-    for item in res.get("unexpected_index_list") or []:
-        if isinstance(item, dict) and key in item:
-            keys.append(item[key])
-    for row in (res.get("details") or {}).get("unexpected_rows") or []:
-        if isinstance(row, dict):
-            keys.append(row.get(key, next(iter(row.values()), None)))
-        elif isinstance(row, (list, tuple)) and row:
-            keys.append(row[0])
-    return [str(k) for k in keys if k is not None]
-
-
 def run_audit(warehouse_path: Path, suites: list[dict] | None = None, docs_dir: Path | None = None,
               run_name: str | None = None) -> AuditOutcome:
-    """Validate staging.* in the DuckDB file with GX; the file must not be open elsewhere in this process.
+    """Validate staging.* in the DuckDB file; the file must not be open for writing elsewhere in this process.
 
     With `docs_dir`, this run's results are also rendered as Data Docs there (readable offline).
     """
+    suites = suites if suites is not None else load_suite_files()
+    wh = Warehouse(warehouse_path)
+    with wh.connect(read_only=True, sandbox=True) as con:
+        fingerprints = wh.fingerprints_of(con)
+        found = checks.evaluate(con, suites)
+    validated = _validate_with_gx(Path(warehouse_path), suites, docs_dir, run_name)
+    results, quarantine = [], []
+    for data in suites:
+        for i, spec in enumerate(data.get("expectations") or []):
+            _collect(data, i, spec, found.get((data["name"], i)), validated.get((data["name"], i)), results, quarantine)
+    return AuditOutcome(pl.DataFrame(results, schema=RESULT_SCHEMA),
+                        pl.DataFrame(quarantine, schema=QUARANTINE_SCHEMA), fingerprints)
+
+
+def _collect(data: dict, index: int, spec: dict, found: checks.Found | None, gx: dict | None,
+             results: list, quarantine: list) -> None:
+    """One expectation -> an audit.results row, plus one quarantine row per failing row it holds back."""
+    table = data["meta"]["table"]
+    severity = spec["meta"]["severity"]
+    description = spec["meta"].get("description", spec["type"])
+    problems = []
+    if gx is None:
+        problems.append("Great Expectations returned no result for it")
+    elif gx.get("error"):
+        problems.append(f"could not run: {gx['error']}")
+    if found is not None and found.error:
+        problems.append(f"could not run in the warehouse: {found.error}")
+    if found is not None and gx is not None and not problems and gx.get("unexpected_count") is not None \
+            and int(gx["unexpected_count"]) != found.count:
+        problems.append(f"Great Expectations counted {gx['unexpected_count']} failing rows, the warehouse {found.count}")
+    if severity == "quarantine" and found is not None and found.keyless:
+        problems.append(f"{found.keyless} failing rows have no {key_of(data)}: they cannot be held back")
+    if problems:
+        severity = "critical"  # an expectation that could not be checked fully is an audit that did not happen
+        description += " (" + "; ".join(problems) + ")"
+    if found is not None:
+        unexpected = found.count
+        success = found.count == 0 if not gx or gx.get("success") is None else bool(gx["success"])
+    else:
+        unexpected = gx.get("unexpected_count") if gx else None
+        success = bool(gx and gx.get("success"))
+    if problems:
+        success = False
+    sample = (found.keys[:20] if found is not None else (gx or {}).get("sample", [])[:20])
+    results.append({
+        "suite": data["name"], "table_name": table, "expectation": spec["type"],
+        "description": description, "severity": severity, "success": success,
+        "unexpected_count": int(unexpected) if isinstance(unexpected, (int, float)) else None,
+        "detail": json.dumps({"kwargs": spec.get("kwargs", {}), "sample": sample}, default=str),
+    })
+    if severity == "quarantine" and found is not None:
+        reason = f"failed: {description}"
+        quarantine.extend({"stage": "audit", "table_name": table, "record_id": key, "article_id": None,
+                           "source_uri": None, "reason": reason, "expectation": spec["type"], "payload": None}
+                          for key in found.keys)
+
+
+# ---------------------------------------------------------------- Great Expectations
+
+
+def _validate_with_gx(warehouse_path: Path, suites: list[dict], docs_dir: Path | None,
+                      run_name: str | None) -> dict[tuple[str, int], dict]:
+    """{(suite, index): {success, unexpected_count, error}} from GX checkpoints, one per table."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # GX imports deprecated stdlib modules
         import great_expectations as gx
     from great_expectations.checkpoint import Checkpoint
     from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.base import ProgressBarsConfig
 
     from flows.audit import gx_duckdb
 
@@ -129,8 +147,6 @@ def run_audit(warehouse_path: Path, suites: list[dict] | None = None, docs_dir: 
     # duckdb-engine cannot name DuckDB's LIST type for SQLAlchemy; no expectation reads those columns
     warnings.filterwarnings("ignore", message="Did not recognize type", module="duckdb_engine")
     warnings.filterwarnings("ignore", message="`schema_name` is deprecated", category=DeprecationWarning)
-    suites = suites if suites is not None else load_suite_files()
-    from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
@@ -138,28 +154,30 @@ def run_audit(warehouse_path: Path, suites: list[dict] | None = None, docs_dir: 
         from flows.audit import data_docs
 
         site = data_docs.add_site(context, Path(docs_dir).resolve())
-    source = context.data_sources.add_sql(name="warehouse", connection_string=f"duckdb:///{warehouse_path}")
+    # read-only and sandboxed: a suite's SQL can neither change the warehouse nor reach a file
+    source = context.data_sources.add_sql(
+        name="warehouse", connection_string=f"duckdb:///{warehouse_path}",
+        kwargs={"connect_args": {"read_only": True, "config": dict(SANDBOX)}},
+    )
     checkpoints = []
     for data in suites:
-        table, key = data["meta"]["table"], data["meta"]["key"]
+        table = data["meta"]["table"]
         asset = source.add_table_asset(name=table, table_name=table, schema_name="staging")
         batch = asset.add_batch_definition_whole_table(f"{table}_all")
         suite = context.suites.add(_gx_suite(gx, data))
         definition = context.validation_definitions.add(
-            gx.ValidationDefinition(name=f"audit_{table}", data=batch, suite=suite)
-        )
-        # one checkpoint per table: the row key that identifies failing rows differs per table
+            gx.ValidationDefinition(name=f"audit_{table}", data=batch, suite=suite))
         checkpoints.append((data, context.checkpoints.add(Checkpoint(
-            name=f"newsflow_audit_{table}",
-            validation_definitions=[definition],
-            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [key]},
+            name=f"newsflow_audit_{table}", validation_definitions=[definition],
+            result_format={"result_format": "SUMMARY"},  # counts; which rows fail is the warehouse's job
         ))))
+    out: dict[tuple[str, int], dict] = {}
     try:
-        results, quarantine = [], []
         for data, checkpoint in checkpoints:
             for validation in checkpoint.run(run_id=RunIdentifier(run_name=run_name)).run_results.values():
                 for er in validation.results:
-                    _collect(data, er.to_json_dict(), results, quarantine)
+                    r = er.to_json_dict()
+                    out[(data["name"], r["expectation_config"]["meta"]["index"])] = _gx_outcome(data, r)
     finally:
         _release()
     if docs_dir is not None:
@@ -168,7 +186,27 @@ def run_audit(warehouse_path: Path, suites: list[dict] | None = None, docs_dir: 
             data_docs.make_offline(Path(docs_dir).resolve())
         except Exception as exc:  # the pages are a view of the results: never a reason to stop a run
             logging.getLogger("newsflow").warning("Data Docs not built: %s", exc)
-    return AuditOutcome(pl.DataFrame(results, schema=RESULT_SCHEMA), pl.DataFrame(quarantine, schema=QUARANTINE_SCHEMA))
+    return out
+
+
+def _gx_suite(gx, data: dict):
+    # each expectation carries its position so results map back to the suite file's entry
+    expectations = [{**e, "meta": {**e.get("meta", {}), "index": i}} for i, e in enumerate(data["expectations"])]
+    suite = gx.ExpectationSuite(name=data["name"], expectations=expectations, meta=data.get("meta", {}))
+    if len(suite.expectations) != len(data["expectations"]):
+        raise SuiteError(f"suite {data['name']}: GX rejected {len(data['expectations']) - len(suite.expectations)} expectation(s)")
+    return suite
+
+
+def _gx_outcome(data: dict, r: dict) -> dict:
+    stats = r.get("result") or {}
+    unexpected = stats.get("unexpected_count")
+    spec = data["expectations"][r["expectation_config"]["meta"]["index"]]
+    if unexpected is None and spec["type"] == "unexpected_rows_expectation":
+        unexpected = stats.get("observed_value")
+    return {"success": bool(r["success"]), "unexpected_count": unexpected,
+            "error": _exception_message(r.get("exception_info")),
+            "sample": [str(v) for v in (stats.get("partial_unexpected_list") or [])]}
 
 
 def _exception_message(info) -> str | None:
@@ -183,36 +221,6 @@ def _exception_message(info) -> str | None:
     return None
 
 
-def _collect(data: dict, r: dict, results: list, quarantine: list) -> None:
-    """One expectation result -> an audit.results row, plus quarantine rows for a failed row-level check."""
-    table, key = data["meta"]["table"], data["meta"]["key"]
-    spec = data["expectations"][r["expectation_config"]["meta"]["index"]]
-    severity = spec["meta"]["severity"]
-    description = spec["meta"].get("description", spec["type"])
-    error = _exception_message(r.get("exception_info"))
-    if error is not None:
-        severity = "critical"  # an expectation that could not run is an audit that did not happen
-        description += f" (could not run: {error})"
-    failing = [] if r["success"] else _failing_keys(r, key)
-    stats = r.get("result") or {}
-    unexpected = stats.get("unexpected_count")
-    if unexpected is None and spec["type"] == "unexpected_rows_expectation":
-        unexpected = stats.get("observed_value")
-    results.append({
-        "suite": data["name"], "table_name": table, "expectation": spec["type"],
-        "description": description, "severity": severity, "success": bool(r["success"]),
-        "unexpected_count": int(unexpected) if isinstance(unexpected, (int, float)) else len(failing),
-        "detail": json.dumps({"kwargs": spec.get("kwargs", {}), "sample": failing[:20]}, default=str),
-    })
-    if severity == "quarantine":
-        for record_id in dict.fromkeys(failing):
-            quarantine.append({
-                "stage": "audit", "table_name": table, "record_id": record_id,
-                "article_id": None, "source_uri": None,
-                "reason": f"failed: {description}", "expectation": spec["type"], "payload": None,
-            })
-
-
 def _release() -> None:
     """Close every DuckDB connection GX opened, so publish can open the file in this process.
 
@@ -221,10 +229,9 @@ def _release() -> None:
     """
     import gc
 
+    from great_expectations.execution_engine import SqlAlchemyExecutionEngine
     from sqlalchemy.engine import Engine
     from sqlalchemy.pool import Pool
-
-    from great_expectations.execution_engine import SqlAlchemyExecutionEngine
 
     gc.collect()
     for obj in gc.get_objects():

@@ -27,6 +27,6 @@ def extract_batch(articles: pl.DataFrame, languages: list[str] | None = None) ->
     found_mentions, edges = mentions.extract_mentions(articles, sentences, claims)
     found_dates = dates.extract_dates(articles, sentences)
     found_quantities = quantities.extract_quantities(articles, sentences, found_dates)
-    return {"articles": articles, "sentences": sentences, "citations": citations, "claims": claims,
+    return {"articles": articles.drop("all_uris"), "sentences": sentences, "citations": citations, "claims": claims,
             "mentions": found_mentions, "entity_edges": edges, "dates": found_dates, "quantities": found_quantities,
             "skipped": skipped.select("article_id", "all_uris", "language")}

@@ -292,4 +292,5 @@ def extract_mentions(articles: pl.DataFrame, sentences: pl.DataFrame, claims: pl
                 acc.edge(r["entity_key"], persons[fold(r["surface"])], "surname")
         rows.extend(acc.rows)
         edges.extend(acc.edges)
-    return pl.DataFrame(rows, schema=MENTION_SCHEMA), pl.DataFrame(edges, schema=EDGE_SCHEMA)
+    # the same evidence twice in one article is one edge
+    return pl.DataFrame(rows, schema=MENTION_SCHEMA), pl.DataFrame(edges, schema=EDGE_SCHEMA).unique(maintain_order=True)

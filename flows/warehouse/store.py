@@ -2,51 +2,42 @@
 
 DuckDB allows one writing process per file. Everything here opens the file, does its work in as few
 statements as possible, and closes it, so the GX audit (which opens its own connection through
-duckdb-engine) never meets a second handle on the file inside this process.
+duckdb-engine) never meets a second handle on the file inside this process. A reader in another
+process (a BI tool, `newsflow sql`) may hold the file for a moment: connections wait for it with a
+bounded back-off (`[warehouse] lock_wait_seconds`) instead of failing the run.
+
+Table shapes come from flows/warehouse/tables.py: curated.* carries the constraints (primary keys, NOT
+NULL, CHECKs) as a second line behind the audit, so a row that escaped it makes publish fail (and the
+previous version stay) rather than be published.
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import time
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 import duckdb
 import polars as pl
 
-from flows.config import SQL_DIR
+from flows.config import SQL_DIR, setting
 from flows.warehouse.lock import WarehouseBusy
+from flows.warehouse.tables import CACHED_TABLES, STAGED_TABLES, TABLES, Table
 
-@dataclass(frozen=True)
-class Table:
-    key: str                                  # the column a quarantine row names
-    order: str                                # physical order in curated.* (stable output)
-    parents: tuple[tuple[str, str], ...] = () # (parent table, column): a row leaves with its parent
-    per_article: bool = True                  # rows belong to one article (kept or replaced with it)
+# A connection that can neither write the warehouse nor touch any other file or the network: for
+# `newsflow sql`, the audit's checks and anything else that runs SQL a user or a suite wrote.
+SANDBOX = {"enable_external_access": False, "lock_configuration": True}
 
 
-# In dependency order: parents before children.
-TABLES: dict[str, Table] = {
-    "articles": Table("article_id", "article_id"),
-    "article_sources": Table("article_id", "article_id, source_uri", (("articles", "article_id"),)),
-    "sentences": Table("sentence_id", "article_id, position", (("articles", "article_id"),)),
-    "citations": Table("citation_id", "article_id, name", (("articles", "article_id"),)),
-    "entities": Table("entity_id", "entity_id", per_article=False),
-    "entity_aliases": Table("entity_id", "entity_id, alias, language", (("entities", "entity_id"),), per_article=False),
-    "mentions": Table("mention_id", "article_id, start_char, mention_id",
-                      (("sentences", "sentence_id"), ("entities", "entity_id"))),
-    "entity_edges": Table("article_id", "article_id, key_a, key_b", (("articles", "article_id"),)),
-    "quantities": Table("quantity_id", "article_id, start_char, quantity_id", (("sentences", "sentence_id"),)),
-    "dates": Table("date_id", "article_id, start_char, date_id", (("sentences", "sentence_id"),)),
-    "claims": Table("claim_id", "claim_id", (("sentences", "sentence_id"),)),
-    "stories": Table("story_id", "story_id", per_article=False),
-    "claim_clusters": Table("claim_id", "cluster_id, claim_id", (("claims", "claim_id"),), per_article=False),
-    "contradictions": Table("contradiction_id", "contradiction_id", per_article=False),
-}
-STAGED_TABLES = tuple(TABLES)
-# Extraction output kept in cache.* so unchanged articles are not extracted again.
-CACHED_TABLES = tuple(name for name, table in TABLES.items() if table.per_article)
+class PublishRefused(RuntimeError):
+    """Publish found staging different from what the audit passed: nothing was published."""
+
+
+def _is_lock_error(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "lock" in text and ("conflicting" in text or "could not set" in text or "held" in text)
 
 
 class Warehouse:
@@ -56,32 +47,45 @@ class Warehouse:
     # ------------------------------------------------------------ connections
 
     @contextmanager
-    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    def connect(self, read_only: bool = False, sandbox: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection; waits (bounded back-off) while another process holds the file."""
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            con = duckdb.connect(str(self.path), read_only=read_only)
-        except duckdb.IOException as exc:
-            if "lock" in str(exc).lower():
-                raise WarehouseBusy(
-                    f"warehouse {self.path} is in use by another process; wait for that run to finish"
-                ) from exc
-            raise
+        config = dict(SANDBOX) if sandbox else {}
+        deadline = time.monotonic() + float(setting("warehouse", "lock_wait_seconds"))
+        pause = 0.05
+        while True:
+            try:
+                con = duckdb.connect(str(self.path), read_only=read_only, config=config)
+                break
+            except duckdb.IOException as exc:
+                if not _is_lock_error(exc):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise WarehouseBusy(
+                        f"warehouse {self.path} is held by another process (a run or a reader) for more than "
+                        f"{setting('warehouse', 'lock_wait_seconds')} s; try again when it is free"
+                    ) from exc
+                time.sleep(pause)
+                pause = min(pause * 2, 1.0)
         try:
             yield con
         finally:
             con.close()
 
     def initialise(self, language_codes: list[tuple[str, str]]) -> None:
-        """Create schemas and tables; (re)load reference data."""
+        """Create schemas and tables, bring older warehouses to the current contracts, load reference data."""
         with self.connect() as con:
             con.execute((SQL_DIR / "schema.sql").read_text())
+            con.execute("BEGIN")
+            for table in TABLES.values():
+                self._conform(con, table, "curated", constrained=True)
+                if table.per_article:
+                    self._conform(con, table, "cache", constrained=False)
             con.execute("DELETE FROM ref.languages")
             con.register("langs", pl.DataFrame(language_codes, schema=["code", "name"], orient="row").to_arrow())
             con.execute("INSERT INTO ref.languages SELECT * FROM langs")
             con.execute((SQL_DIR / "views.sql").read_text())
-            for name in CACHED_TABLES:
-                con.execute(f"CREATE TABLE IF NOT EXISTS cache.{name} AS SELECT * FROM curated.{name} LIMIT 0")
             upgraded = con.execute("""SELECT (SELECT count(*) FROM cache.state) = 0
                                              AND (SELECT count(*) FROM cache.articles) = 0""").fetchall()[0][0]
             if upgraded:
@@ -89,6 +93,55 @@ class Warehouse:
                 # corpus; with no extract_key yet, the next run extracts them again from their text
                 for name in CACHED_TABLES:
                     con.execute(f"INSERT INTO cache.{name} BY NAME SELECT * FROM curated.{name}")
+            con.execute("COMMIT")
+
+    @staticmethod
+    def _conform(con, table: Table, schema: str, constrained: bool) -> None:
+        """Create `schema.table` from its contract, or rebuild it when an older release made it otherwise.
+
+        Rows an older, unconstrained curated table holds that break a constraint are not carried
+        over: they go to audit.quarantine (stage 'upgrade') with the reason.
+        """
+        ddl = table.ddl(f"{schema}.{table.name}", constrained)
+        signature = hashlib.sha256(ddl.encode()).hexdigest()[:16]
+        known = con.execute("SELECT signature FROM cache.contracts WHERE table_name = ?",
+                            [f"{schema}.{table.name}"]).fetchall()
+        exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
+                             [schema, table.name]).fetchall()[0][0]
+        if exists and known and known[0][0] == signature:
+            return
+        if not exists:
+            con.execute(ddl)
+        else:
+            old_cols = {r[0] for r in con.execute(f"DESCRIBE {schema}.{table.name}").fetchall()}
+            select = ", ".join(c.name if c.name in old_cols else f"NULL::{c.type} AS {c.name}" for c in table.columns)
+            con.execute(f"CREATE OR REPLACE TEMP TABLE conform_old AS SELECT {select} FROM {schema}.{table.name}")
+            if constrained:
+                Warehouse._hold_back_violations(con, table)
+            con.execute(f"DROP TABLE {schema}.{table.name}")
+            con.execute(ddl)
+            con.execute(f"INSERT INTO {schema}.{table.name} SELECT * FROM conform_old ORDER BY {table.order}")
+            con.execute("DROP TABLE conform_old")
+        con.execute("INSERT OR REPLACE INTO cache.contracts VALUES (?, ?)", [f"{schema}.{table.name}", signature])
+
+    @staticmethod
+    def _hold_back_violations(con, table: Table) -> None:
+        tests = [f"{c} IS NULL" for c in sorted(table.required)] + [f"NOT coalesce(({c}), true)" for c in table.checks]
+        pk = ", ".join(table.primary_key)
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE conform_bad AS
+            SELECT * FROM (SELECT t.*, row_number() OVER (PARTITION BY {pk} ORDER BY {table.order}) AS dup_n
+                           FROM conform_old t)
+            WHERE dup_n > 1 OR {' OR '.join(tests)}""")
+        con.execute(f"""INSERT INTO audit.quarantine BY NAME
+            SELECT 'upgrade' AS run_id, 'upgrade' AS stage, '{table.name}' AS table_name,
+                   CAST({table.key} AS VARCHAR) AS record_id,
+                   {'article_id' if 'article_id' in table.column_names else 'NULL'} AS article_id,
+                   'published by an earlier release; breaks a constraint of curated.{table.name}' AS reason,
+                   to_json(t) AS payload
+            FROM conform_bad t""")
+        con.execute(f"""DELETE FROM conform_old WHERE rowid IN (
+            SELECT rowid FROM (SELECT rowid, row_number() OVER (PARTITION BY {pk} ORDER BY {table.order}) AS dup_n,
+                                      * FROM conform_old) WHERE dup_n > 1 OR {' OR '.join(tests)})""")
 
     # ------------------------------------------------------------ write: staging
 
@@ -103,20 +156,21 @@ class Warehouse:
             con.execute("BEGIN")
             con.register("reuse", pl.DataFrame({"article_id": reuse}, schema={"article_id": pl.String}).to_arrow())
             for name, table in TABLES.items():
-                con.execute(f"CREATE OR REPLACE TABLE staging.{name} AS SELECT * FROM curated.{name} LIMIT 0")
+                con.execute("DROP TABLE IF EXISTS staging." + name)
+                con.execute(table.ddl(f"staging.{name}", constrained=False))
                 frame = members if name == "article_sources" else frames.get(name)
                 if table.per_article and name != "article_sources":
                     con.execute(f"INSERT INTO staging.{name} BY NAME SELECT * FROM cache.{name} "
                                 f"WHERE article_id IN (SELECT article_id FROM reuse)")
                 if frame is not None:
-                    self._insert(con, name, frame)
+                    self._insert(con, table, frame)
             con.execute("COMMIT")
 
     @staticmethod
-    def _insert(con, name: str, frame: pl.DataFrame) -> None:
-        cols = [c[0] for c in con.execute(f"DESCRIBE staging.{name}").fetchall()]
-        con.register("frame", frame.select([c for c in cols if c in frame.columns]).to_arrow())
-        con.execute(f"INSERT INTO staging.{name} BY NAME SELECT * FROM frame")
+    def _insert(con, table: Table, frame: pl.DataFrame) -> None:
+        table.check_frame(frame)  # a misspelt or missing column is an error, never a NULL
+        con.register("frame", frame.to_arrow())
+        con.execute(f"INSERT INTO staging.{table.name} BY NAME SELECT * FROM frame")
         con.unregister("frame")
 
     def read_staging(self, names: tuple[str, ...] = STAGED_TABLES) -> dict[str, pl.DataFrame]:
@@ -130,10 +184,24 @@ class Warehouse:
             con.execute("BEGIN")
             for name, frame in frames.items():
                 con.execute(f"DELETE FROM staging.{name}")
-                self._insert(con, name, frame)
+                self._insert(con, TABLES[name], frame)
             con.execute("COMMIT")
 
-    # ------------------------------------------------------------ audit: quarantine
+    # ------------------------------------------------------------ audit: fingerprints and quarantine
+
+    @staticmethod
+    def fingerprints_of(con) -> dict[str, list]:
+        """Row count and an order-independent hash of every staged table: what the audit saw."""
+        out = {}
+        present = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'staging'").fetchall()}
+        for name in (n for n in STAGED_TABLES if n in present):
+            n, h = con.execute(f"SELECT count(*), coalesce(sum(hash(t)::HUGEINT), 0) FROM staging.{name} t").fetchall()[0]
+            out[name] = [int(n), str(h)]
+        return out
+
+    def fingerprints(self) -> dict[str, list]:
+        with self.connect(read_only=True) as con:
+            return self.fingerprints_of(con)
 
     def record_audit(self, run_id: str, results: pl.DataFrame, quarantine: pl.DataFrame) -> None:
         with self.connect() as con:
@@ -163,26 +231,42 @@ class Warehouse:
 
     # ------------------------------------------------------------ publish
 
-    def publish(self, run_id: str, state: dict[str, str] | None = None,
-                skipped: pl.DataFrame | None = None) -> dict[str, int]:
+    def publish(self, run_id: str, audited: dict[str, list] | None, state: dict[str, str] | None = None,
+                skipped: pl.DataFrame | None = None, run_row: dict | None = None) -> dict[str, int]:
         """Swap the audited staging tables into curated.* in one transaction (write-audit-publish).
 
-        Rows this run quarantined stay out, with everything that hangs off them. Readers see the
-        previous complete version until COMMIT; a failure or a kill before it changes nothing.
-        The same transaction saves this run's extraction (before quarantine) and `state` in cache.*.
+        `audited` is what the audit saw (`fingerprints()`): if staging differs now, nothing is
+        published. Rows this run quarantined stay out, with everything that hangs off them; the
+        curated tables' constraints reject anything else that should not be there. Readers see the
+        previous complete version until COMMIT; a failure or a kill before it changes nothing. The
+        same transaction saves this run's extraction (before quarantine) and `state` in cache.*, and
+        the run's row in audit.runs.
         """
+        t0 = time.perf_counter()
         with self.connect() as con:
             con.execute("BEGIN")
             try:
+                if audited is not None:
+                    now = self.fingerprints_of(con)
+                    changed = [n for n in STAGED_TABLES if now.get(n) != audited.get(n)]
+                    if changed:
+                        raise PublishRefused(
+                            f"staging changed after the audit ({', '.join(f'staging.{n}' for n in changed)}): "
+                            "nothing was published")
                 counts = self._publish(con, run_id)
                 for name in CACHED_TABLES:
-                    con.execute(f"CREATE OR REPLACE TABLE cache.{name} AS SELECT * FROM staging.{name}")
+                    con.execute(f"DELETE FROM cache.{name}")
+                    con.execute(f"INSERT INTO cache.{name} BY NAME SELECT * FROM staging.{name}")
                 for key, value in (state or {}).items():
                     con.execute("INSERT OR REPLACE INTO cache.state VALUES (?, ?)", [key, value])
                 con.execute("DELETE FROM cache.skipped")
                 if skipped is not None and skipped.height:
                     con.register("skipped", skipped.select("article_id", "language").to_arrow())
                     con.execute("INSERT INTO cache.skipped SELECT article_id, language FROM skipped")
+                if run_row is not None:
+                    timings = {**run_row.get("timings", {}), "publish": round(time.perf_counter() - t0, 3)}
+                    self._log_run(con, {**run_row, "status": "published", "timings": timings, "sentences": counts["sentences"],
+                                        "claims": counts["claims"], "citations": counts["citations"]})
                 con.execute("COMMIT")
             except BaseException:
                 try:
@@ -210,11 +294,16 @@ class Warehouse:
 
     # ------------------------------------------------------------ run log and reads
 
-    def log_run(self, row: dict) -> None:
+    @staticmethod
+    def _log_run(con, row: dict) -> None:
         row = {**row, "timings": json.dumps(row.get("timings", {}))}
+        con.register("run_row", pl.DataFrame([row]).to_arrow())
+        con.execute("INSERT INTO audit.runs BY NAME SELECT * FROM run_row")
+        con.unregister("run_row")
+
+    def log_run(self, row: dict) -> None:
         with self.connect() as con:
-            con.register("r", pl.DataFrame([row]).to_arrow())
-            con.execute("INSERT INTO audit.runs BY NAME SELECT * FROM r")
+            self._log_run(con, row)
 
     def query(self, sql: str, params: list | None = None) -> pl.DataFrame:
         with self.connect(read_only=True) as con:
