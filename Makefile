@@ -11,7 +11,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 90
 
-.PHONY: run test bench sql clean serve stop
+.PHONY: run test bench eval sql clean serve stop
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -29,6 +29,10 @@ test: $(VENV)/.synced
 
 bench: $(VENV)/.synced
 	$(VENV)/bin/python -m tests.bench
+
+# the scorecard on the annotated corpora (seeds/eval): runs the pipeline into throwaway warehouses
+eval: $(VENV)/.synced
+	$(VENV)/bin/python -m flows.evaluate $(EVAL_ARGS)
 
 SERVE_ARGS ?=
 
