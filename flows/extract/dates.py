@@ -7,7 +7,7 @@
   "five years ago", "pięć lat temu"         year, publication year minus N
   "last year", "năm ngoái"                  year, publication year minus 1
 Month names come from CLDR (Babel) for the article's language, matched on lemmas too ('lipcu' ->
-'lipiec'); cue words from seeds/lexicons/cues.csv, number words from seeds/reference/units.csv.
+'lipiec'); cue and date words from seeds/languages/<code>/ (cues.csv, dates.csv), number words from units.csv.
 A cheap regex pre-filter keeps sentences with no digit, month name or cue out of the parser.
 A relative date in an article with no publication date keeps its surface but no value ('unanchored').
 """
@@ -21,7 +21,7 @@ import polars as pl
 
 from flows.lexicon.lemmas import lemma
 from flows.extract.quantities import unit_words
-from flows.lexicon.reference import find_cues
+from flows.lexicon.reference import ANY_LANGUAGE, cues, find_cues
 
 DATE_SCHEMA = {
     "date_id": pl.String,
@@ -41,15 +41,32 @@ _DMY = re.compile(r"(?<![\d.,/])(\d{1,2})[./](\d{1,2})[./](\d{4})(?![\d.,/])")
 _MY = re.compile(r"(?<![\d.,/])(\d{1,2})/(\d{4})(?![\d/])")
 _DM = re.compile(r"(?<![\d.,/])(\d{1,2})/(\d{1,2})(?![\d/])")
 _DIGIT = re.compile(r"\d")
-_CONNECT = r"(?:\s+(?:de|of|del)\s+|[\s/,.]+)"
-_DAY_MONTH_YEAR = re.compile(
-    r"(?:(?P<day>\d{1,2})\.?" + _CONNECT + r")?(?P<month>[^\W\d_]{3,})\.?(?:\s(?P<day2>\d{1,2}))?,?"
-    + _CONNECT + r"(?P<year>(?:19|20)\d\d)(?!\d)"
-)
-_DAY_MONTH = re.compile(
-    r"(?:(?P<day>\d{1,2})\.?" + _CONNECT + r"(?P<month>[^\W\d_]{3,})(?![\w]))"
-    r"|(?:(?P<month2>[^\W\d_]{3,})\.?\s(?P<day2>\d{1,2})(?![\d/.,]\d))"
-)
+
+
+@cache
+def _day_month_patterns(language: str) -> tuple[re.Pattern, re.Pattern]:
+    """(day month year, day month) patterns; the words between the parts come from the language's data
+    (`month_connector`: en 'of', es 'de')."""
+    words = [c for c in cues().filter(pl.col("kind") == "month_connector",
+                                      pl.col("language").is_in([language, ANY_LANGUAGE]))["cue"].to_list()]
+    joined = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    connect = (rf"(?:\s+(?:{joined})\s+|[\s/,.]+)" if joined else r"[\s/,.]+")
+    day_month_year = re.compile(
+        r"(?:(?P<day>\d{1,2})\.?" + connect + r")?(?P<month>[^\W\d_]{3,})\.?(?:\s(?P<day2>\d{1,2}))?,?"
+        + connect + r"(?P<year>(?:19|20)\d\d)(?!\d)")
+    day_month = re.compile(
+        r"(?:(?P<day>\d{1,2})\.?" + connect + r"(?P<month>[^\W\d_]{3,})(?![\w]))"
+        r"|(?:(?P<month2>[^\W\d_]{3,})\.?\s(?P<day2>\d{1,2})(?![\d/.,]\d))")
+    return day_month_year, day_month
+
+
+@cache
+def _month_prefix(language: str) -> re.Pattern | None:
+    """A word written before a month number (vi 'tháng 7/2023'), which belongs to the date's surface."""
+    words = cues().filter(pl.col("kind") == "month_prefix", pl.col("language").is_in([language, ANY_LANGUAGE]))["cue"]
+    if not len(words):
+        return None
+    return re.compile("(?:" + "|".join(re.escape(w) for w in words) + r")\s$", re.IGNORECASE)
 _YEAR = re.compile(r"(?<![\w/-])(?<!\d[.,])((?:19|20)\d\d)(?![\w/-])(?![.,]\d)")
 
 
@@ -160,7 +177,7 @@ def extract_sentence(text: str, language: str, base: date | None) -> list[dict]:
         add(start, end, date(base.year - int(amount), 1, 1) if base else None, "year", True)
     # month with a year: "luglio 2023", "July 2023", "5 października 2023", "3 de marzo de 2024",
     # "March 3, 2024"; a short connector word may stand between day, month and year ("de", "of")
-    for m in _DAY_MONTH_YEAR.finditer(text):
+    for m in _day_month_patterns(language)[0].finditer(text):
         month = _month_of(m.group("month"), language)
         if month:
             day = m.group("day") or m.group("day2")
@@ -168,7 +185,7 @@ def extract_sentence(text: str, language: str, base: date | None) -> list[dict]:
             if value:
                 add(m.start(), m.end(), value, "day" if day else "month", False)
     # day and month with no year: "Feb 23", "23 March": the latest such day
-    for m in _DAY_MONTH.finditer(text):
+    for m in _day_month_patterns(language)[1].finditer(text):
         month = _month_of(m.group("month") or m.group("month2"), language)
         day = m.group("day") or m.group("day2")
         if month and day and 1 <= int(day) <= 31:
@@ -179,7 +196,9 @@ def extract_sentence(text: str, language: str, base: date | None) -> list[dict]:
             add(m.start(), m.end(), value, "day", True)
     for m in _MY.finditer(text):
         if (v := safe(m[2], m[1])):
-            add(m.start() - (6 if text[:m.start()].endswith("tháng ") else 0), m.end(), v, "month", False)
+            prefix = _month_prefix(language)
+            hit = prefix.search(text, max(0, m.start() - 20), m.start()) if prefix else None
+            add(hit.start() if hit else m.start(), m.end(), v, "month", False)
     # month alone after a cue ("last July", "lo scorso luglio", "w lipcu", "I juli"): the latest such month
     for m in re.finditer(r"[^\W\d_]+(?:\s\d{1,2})?", text):
         month = _month_of(m.group(0), language)

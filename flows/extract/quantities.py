@@ -3,7 +3,7 @@
 "100milioni di euro" -> 100000000 EUR; "3,7 tỷ euro" -> 3700000000 EUR; "30,000 square meter" -> 30000 m2;
 "326 triệu gói hàng" -> 326000000 count (of "gói hàng"); "quinto" -> 5 ordinal; "1/5" -> 0.2 fraction.
 Decimal and group symbols come from CLDR (Babel) for the article's language; words come from
-seeds/reference/units.csv. Years and date parts are left to flows/dates.py.
+seeds/languages/<code>/units.csv. Years and date parts are left to flows/dates.py.
 """
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from functools import cache
 
 import polars as pl
 
-from flows.config import SEEDS_DIR, setting
+from flows.config import setting
 from flows.lexicon.names import function_words
-from flows.lexicon.reference import ANY_LANGUAGE
+from flows.lexicon.reference import ANY_LANGUAGE, unit_rows
 
 QUANTITY_SCHEMA = {
     "quantity_id": pl.String,
@@ -29,7 +29,6 @@ QUANTITY_SCHEMA = {
     "start_char": pl.Int32,
     "end_char": pl.Int32,
 }
-UNITS_FILE = SEEDS_DIR / "reference" / "units.csv"
 # a number: digits with group separators (. , space, no-break spaces, apostrophe) and a decimal part
 _NUMBER = re.compile(r"(?<![\w.,/])(\d{1,3}(?:[.,\u00a0\u202f' ]\d{3})+|\d+)(?:([.,])(\d+))?(?![\d/])")
 _FRACTION = re.compile(r"(?<![\w/.,])(\d{1,2})/(\d{1,2})(?![\w/])")
@@ -48,12 +47,11 @@ class Word:
 @cache
 def unit_words(language: str) -> dict[str, list[Word]]:
     """kind -> words for `language` and every language, longest first."""
-    df = pl.read_csv(UNITS_FILE, schema_overrides={"unit": pl.String}).filter(
-        pl.col("language").is_in([language, ANY_LANGUAGE])
-    )
+    df = unit_rows().filter(pl.col("language").is_in([language, ANY_LANGUAGE]))
     out: dict[str, list[Word]] = {}
     for row in df.iter_rows(named=True):
-        out.setdefault(row["kind"], []).append(Word(row["surface"], row["kind"], row["unit"] or "", float(row["value"])))
+        value = 0.0 if row["value"] is None else float(row["value"])
+        out.setdefault(row["kind"], []).append(Word(row["surface"], row["kind"], row["unit"] or "", value))
     for kind in out:
         out[kind].sort(key=lambda w: -len(w.surface))
     return out
@@ -199,10 +197,19 @@ def extract_sentence(text: str, language: str, masked: list[tuple[int, int]]) ->
             if single and (nxt is None or nxt.group(1).casefold() in fw):
                 continue  # 'secondo il ...' is 'according to', not 'second'
             found.append(dict(start=m.start(), end=m.end(), value=word[0].value, unit="ordinal", dimension="ordinal", counted=None))
-    for m in re.finditer(r"(?<!\w)(\d{1,2})(?:st|nd|rd|th)(?!\w)", text):
+    suffixes = unit_words(language).get("ordinal_suffix", [])
+    pattern = _ordinal_suffix_pattern(language) if suffixes else None
+    for m in pattern.finditer(text) if pattern else ():
         if free(m.start(), m.end()):
             found.append(dict(start=m.start(), end=m.end(), value=float(m.group(1)), unit="ordinal", dimension="ordinal", counted=None))
     return sorted(found, key=lambda q: q["start"])
+
+
+@cache
+def _ordinal_suffix_pattern(language: str) -> re.Pattern:
+    """Digits followed by an ordinal ending of the language: en 21st, 3rd."""
+    ends = "|".join(re.escape(w.surface) for w in unit_words(language)["ordinal_suffix"])
+    return re.compile(rf"(?<!\w)(\d{{1,3}})(?:{ends})(?!\w)")
 
 
 def extract_quantities(articles: pl.DataFrame, sentences: pl.DataFrame, dates: pl.DataFrame) -> pl.DataFrame:

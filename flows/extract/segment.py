@@ -2,13 +2,15 @@
 
 Kinds: headline, subheading, body, caption (photo credits), source_line ("Source: ...", "(Theo FT)"),
 teaser (links to other stories after the body), other (inline metadata, stray symbols).
-Cue words come from seeds/lexicons/cues.csv; layout rules (short lone blocks, what follows a closing
+Cue words come from seeds/languages/<code>/cues.csv; layout rules (short lone blocks, what follows a closing
 source line) carry the rest, so an article in a language with no lexicon is still segmented.
 """
 from __future__ import annotations
 
 import bisect
 import re
+
+import regex
 from dataclasses import dataclass
 
 import blingfire
@@ -30,8 +32,9 @@ SENTENCE_SCHEMA = {
 }
 
 _TERMINAL = tuple(".!?…。！？")
-# "TimesThe": a lower-case letter glued to a capitalised word (scraped headings and links lose their space).
-_GLUE = re.compile(r"(?<=[^\W\d_])(?<=\w{2})(?=[A-ZÀ-ÖØ-ÞĀ-Ž][a-zà-öø-ÿā-ž]{2,}\b)")
+# "TimesThe": a lower-case letter glued to a capitalised word (scraped headings and links lose their space),
+# in every script that has case (Latin, Greek, Cyrillic, Armenian, ...).
+_GLUE = regex.compile(r"(?<=\p{Ll}\p{Ll})(?=\p{Lu}\p{Ll}{2,}\b)")
 _LIST_SEP = re.compile(r"\s+[/|·•]\s+")
 _TWO_LETTERS = re.compile(r"[^\W\d_][\s\S]*?[^\W\d_]")
 

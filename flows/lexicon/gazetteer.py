@@ -5,7 +5,7 @@
                          Liegi / Lüttich / Luik -> Liège; Pechino / Bắc Kinh -> Beijing
   outlets and agencies   seeds/aliases/outlets.csv
   anything else          seeds/aliases/entities.csv (a user extends it without touching code)
-  demonyms               derived: a word whose lemma minus a demonym suffix (seeds/lexicons/cues.csv)
+  demonyms               derived: a word whose lemma minus a demonym suffix (seeds/languages/<code>/cues.csv)
                          starts a country's name in that language: belga, belgisk, belgijskim, Belgian
 
 Every entry has a stable key ("LOC:BE", "LOC:geo:2792413", "ORG:outlet:financial times") that the

@@ -1,6 +1,11 @@
-"""Reference data from seeds/: cue lexicons and the outlet gazetteer, loaded once per process.
+"""Reference data from seeds/: per-language lexicons and the outlet gazetteer, loaded once per process.
 
-Adding a language or an outlet is adding rows to these files, never code.
+Each language has a folder seeds/languages/<ISO 639 code>/ (`mul` holds what every language shares):
+  cues.csv   kind,cue,position      attribution, caption, teaser, claim and name cues (CUE_KINDS)
+  dates.csv  kind,word,position     words that make or anchor a date (DATE_KINDS)
+  units.csv  surface,kind,unit,value  scale and number words, units, currencies, ordinals (UNIT_KINDS)
+Adding a language or an outlet is adding rows to these files, never code. tests/test_lexicons.py checks
+every file against the kinds and positions declared here.
 """
 from __future__ import annotations
 
@@ -13,17 +18,85 @@ import polars as pl
 from flows.config import SEEDS_DIR
 
 ANY_LANGUAGE = "*"
+LANGUAGES_DIR = SEEDS_DIR / "languages"
+SHARED = "mul"  # ISO 639-2 "multiple languages": the folder of rows every language uses
+
+# kind -> (positions allowed, what it is). `position` says where the source (or the thing the cue
+# governs) sits relative to the cue: before | after | either.
+CUE_KINDS = {
+    "source_label": ({"after"}, "opens a source line: 'Source:', 'Källor:', 'Theo'"),
+    "caption": ({"after", "either"}, "marks a photo credit or caption: 'Photo:', '©'"),
+    "teaser": ({"after"}, "opens a link to another story: 'Read also', 'Xem thêm'"),
+    "according_to": ({"before", "after"}, "'according to X', 'secondo X', 'X zufolge' (before)"),
+    "reporting_verb": ({"before", "after", "either"}, "'said', 'ha detto', 'заявил', '表示': the speaker's side"),
+    "speculation": ({"either"}, "hedges that make a sentence no claim: 'might', 'potrebbe'"),
+    "list_separator": ({"either"}, "'and' in a list of sources: 'och', 'i', 'và'"),
+    "complementizer": ({"either"}, "'that' after a reporting verb: 'che', 'że', 'rằng'"),
+    "contrast": ({"either"}, "a connective between two statements in one sentence: 'but', 'while', 'mentre'"),
+    "name_connector": ({"either"}, "lower-case words inside names: 'de', 'van', 'della'"),
+    "not_cue": ({"either"}, "a phrase that hides a false cue: vi 'theo dõi' (to monitor)"),
+    "demonym_suffix": ({"either"}, "endings that turn a country's name into its adjective: '-ese', '-isk'"),
+    "org_word": ({"either"}, "words that make a name an organisation: 'ministry', 'Agentur', 'bank'"),
+    "descriptor_per": ({"either"}, "nouns that describe a person already named: 'the minister', 'il docente'"),
+    "descriptor_org": ({"either"}, "nouns that describe an organisation already named: 'the company', 'l'azienda'"),
+    "descriptor_loc": ({"either"}, "nouns that describe a place already named: 'the city', 'la capitale'"),
+    "continuation": ({"either"}, "opens a sentence that goes on with the previous speaker: 'He added', 'Inoltre ha'"),
+}
+DATE_KINDS = {
+    "date_label": ({"after"}, "labels a publication date before it: 'date', 'Datum:'"),
+    "date_ago": ({"before", "after"}, "'X years ago': where the number sits ('five years ago' -> before)"),
+    "date_last": ({"either"}, "'last' before a month: 'last July', 'lo scorso luglio'"),
+    "date_last_year": ({"either"}, "'last year', 'l'anno scorso', 'năm ngoái'"),
+    "year_word": ({"either"}, "the word for year(s) after a number: 'years', 'anni', 'lat'"),
+    "month_connector": ({"either"}, "a word between day, month and year: 'of', 'de', 'del'"),
+    "month_prefix": ({"either"}, "a word before a month number: vi 'tháng'"),
+}
+UNIT_KINDS = {
+    "percent": "percent words: 'per cent', 'Prozent'",
+    "scale": "scale words with their factor: 'million' 1000000",
+    "currency": "currency names or symbols with their ISO 4217 code as unit",
+    "area": "area units (unit m2, km2, ha)", "mass": "mass units (t, kg)", "length": "length units (km, m)",
+    "number_word": "spelled-out numbers with their value: 'five' 5",
+    "ordinal": "ordinal words with their value: 'fifth' 5",
+    "ordinal_suffix": "what follows digits in an ordinal: en 'th' (unit ordinal, no value)",
+}
+
+
+def _language_files(name: str) -> list[tuple[str, object]]:
+    """(language, path) of every seeds/languages/<code>/<name>; `mul` reads as every language ('*')."""
+    out = []
+    for path in sorted(LANGUAGES_DIR.glob(f"*/{name}")):
+        code = path.parent.name
+        out.append((ANY_LANGUAGE if code == SHARED else code, path))
+    return out
 
 
 @cache
 def cues() -> pl.DataFrame:
-    """seeds/lexicons/cues.csv: one row per (language, kind, cue, position)."""
-    return pl.read_csv(SEEDS_DIR / "lexicons" / "cues.csv", schema_overrides={"cue": pl.String})
+    """Every cue and date word of every language: one row per (language, kind, cue, position)."""
+    frames = []
+    for name, column in (("cues.csv", "cue"), ("dates.csv", "word")):
+        for language, path in _language_files(name):
+            df = pl.read_csv(path, schema_overrides={column: pl.String, "position": pl.String})
+            frames.append(df.rename({column: "cue"}).select(pl.lit(language).alias("language"), "kind", "cue", "position"))
+    return pl.concat(frames) if frames else pl.DataFrame(schema={"language": pl.String, "kind": pl.String,
+                                                                 "cue": pl.String, "position": pl.String})
+
+
+@cache
+def unit_rows() -> pl.DataFrame:
+    """Every units.csv row: (language, surface, kind, unit, value)."""
+    frames = [pl.read_csv(path, schema_overrides={"surface": pl.String, "unit": pl.String, "value": pl.Float64})
+              .select(pl.lit(language).alias("language"), "surface", "kind", "unit", "value")
+              for language, path in _language_files("units.csv")]
+    return pl.concat(frames)
 
 
 @cache
 def lexicon_languages() -> frozenset[str]:
-    return frozenset(cues()["language"].unique().to_list()) - {ANY_LANGUAGE}
+    """Languages with attribution cues of their own (the others are flagged `no_lexicon`)."""
+    df = cues().filter(pl.col("kind").is_in(["reporting_verb", "according_to"]))
+    return frozenset(df["language"].unique().to_list()) - {ANY_LANGUAGE}
 
 
 @dataclass(frozen=True)
