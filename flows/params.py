@@ -18,9 +18,9 @@ SETTING_OF = {
     "low_confidence": ("language", "low_confidence"),
     "mixed_share": ("language", "mixed_share"),
     "claim_min_words": ("claims", "min_words"),
-    "story_min_overlap": ("linking", "story_min_overlap"),
-    "story_min_shared": ("linking", "story_min_shared"),
-    "claim_min_score": ("linking", "claim_min_score"),
+    "story_threshold": ("linking", "story_threshold"),
+    "story_window_days": ("linking", "story_window_days"),
+    "claim_threshold": ("linking", "claim_threshold"),
 }
 
 
@@ -32,9 +32,9 @@ class Thresholds(BaseModel):
     low_confidence: float | None = Field(None, ge=0, le=1, description="article language confidence below this is flagged low_confidence")
     mixed_share: float | None = Field(None, ge=0, le=1, description="share of body text in another language that flags mixed_language")
     claim_min_words: int | None = Field(None, ge=1, le=200, description="shorter body sentences are not claims")
-    story_min_overlap: float | None = Field(None, ge=0, le=1, description="weighted share of entities an article must share with a story to join it")
-    story_min_shared: int | None = Field(None, ge=1, le=100, description="entities an article must share with a story to join it")
-    claim_min_score: float | None = Field(None, ge=0, le=100, description="rarity-weighted anchors two claims must share to be one claim")
+    story_threshold: float | None = Field(None, ge=0, le=2, description="score an article needs to join a story (embedding cosine plus entity and time evidence)")
+    story_window_days: int | None = Field(None, ge=0, le=3650, description="days after which a story takes no new article")
+    claim_threshold: float | None = Field(None, ge=0, le=2, description="similarity two claims of a story need to be one claim")
 
     def overrides(self) -> dict[str, dict]:
         """The set fields as {section: {key: value}} for flows.config.overridden."""

@@ -142,7 +142,8 @@ def record_rejected(warehouse: str, run_id: str, rejected: pl.DataFrame) -> None
 
 @task(name="read-staging", retries=2, retry_delay_seconds=5, timeout_seconds=3600, cache_policy=NO_CACHE)
 def read_staging(warehouse: str) -> dict[str, pl.DataFrame]:
-    return Warehouse(warehouse).read_staging(linking.INPUTS)
+    wh = Warehouse(warehouse)
+    return {**wh.read_staging(linking.INPUTS), "embeddings": wh.read_embeddings()}
 
 
 @task(name="link", retries=1, cache_policy=NO_CACHE)
@@ -154,7 +155,10 @@ def link(staged: dict[str, pl.DataFrame], overrides: dict | None = None) -> dict
 
 @task(name="write-links", retries=2, retry_delay_seconds=5, timeout_seconds=3600, cache_policy=NO_CACHE)
 def write_links(warehouse: str, linked: dict[str, pl.DataFrame]) -> None:
-    Warehouse(warehouse).write_staging(linked)
+    linked = dict(linked)
+    wh = Warehouse(warehouse)
+    wh.cache_embeddings(linked.pop("embeddings", pl.DataFrame()))
+    wh.write_staging(linked)
 
 
 @task(name="audit", retries=1, retry_delay_seconds=10, timeout_seconds=7200, cache_policy=NO_CACHE)

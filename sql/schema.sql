@@ -36,6 +36,13 @@ CREATE TABLE IF NOT EXISTS cache.contracts (
     signature  VARCHAR
 );
 
+-- Multilingual embeddings by text (flows/link/embeddings.py: model, role and text hashed into the key):
+-- a run embeds only text no earlier run embedded. Derived data: safe to delete, it is rebuilt.
+CREATE TABLE IF NOT EXISTS cache.embeddings (
+    key    VARCHAR PRIMARY KEY,
+    vector FLOAT[384]
+);
+
 CREATE TABLE IF NOT EXISTS cache.skipped (
     article_id VARCHAR,
     language   VARCHAR

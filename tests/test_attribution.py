@@ -36,10 +36,15 @@ def test_no_claim_from_captions_source_lines_teasers_or_headings():
     assert not claims["text"].str.contains(teaser_text, literal=True).any()
 
 
-def test_every_seed_claim_has_a_source():
+def test_every_seed_claim_has_a_source_or_says_why_not():
+    """A claim names its source, goes on with the previous speaker, or is the article's own voice: its
+    outlet's, or — the seeds name no outlet — where the article says its news comes from (its source line,
+    or the outlet it cites with a cue: 'La notizia arriva dal Financial times')."""
     claims = seeds()["claims"]
     assert claims.height > 50
     assert claims["source_name"].null_count() == 0
+    it = by_language(claims, "it")
+    assert set(it.filter(pl.col("attribution") == "source_line")["source_name"]) == {"Financial Times"}
 
 
 def test_named_speakers_and_outlets():

@@ -35,7 +35,7 @@ BREAK = {
     "every claim has a source": "source_name = NULL",
     "attribution is a known kind": "attribution = 'rumour'",
     "claims come from body sentences (never a caption, source line or teaser)": "sentence_id = 'no-such-sentence'",
-    "every claim's source resolves to an entity or an outlet the article cites":
+    "every claim's source resolves to an entity, an outlet the article cites, or the article's own outlet":
         "source_entity_id = NULL, source_name = 'Nobody Anywhere'",
     "contradiction kind is known": "kind = 'vibes'",
     "every contradiction says what differs": "detail = NULL",

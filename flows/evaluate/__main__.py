@@ -73,7 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", default=str(PROJECT_ROOT / "warehouse" / "eval" / "scorecard.json"))
     parser.add_argument("--keep", help="write the warehouses here instead of a temporary folder")
     args = parser.parse_args(argv)
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    from flows.app.cli import _prefect_defaults
+
+    _prefect_defaults()  # offline and quiet, as `newsflow run`
 
     from flows.evaluate.gold import GoldError, load
     from flows.evaluate.score import score

@@ -5,8 +5,13 @@ Evidence, strongest first:
   according_to  "according to X", "secondo X", "enligt X", "według X", "theo X"
   reported      a reporting verb with its speaker: "X said", "CNN rapporterar", "Holslag nói"
   mention       a known outlet named in the body with no cue around it
-A claim with no cue of its own inherits the article's cited source ('source_line' when the article has
-a source line, else 'inherited'); a claim with none at all keeps a NULL source and the audit quarantines it.
+Claims are the body sentences that assert something, split into clauses where a contrastive connective
+("but", "while", "mentre") separates two statements with sources of their own. A claim's source, in order:
+its own cue (quote / reported / according_to); the previous speaker when the sentence only goes on with
+what they said (a continuation opener, or a quotation still open: 'inherited'); otherwise the article's own
+voice: its outlet ('own_voice'), or — when the outlet is unknown — the outlet its source line names, else
+the outlet it says the news comes from ('source_line'). A claim with none of these keeps a NULL source
+and the audit quarantines it.
 """
 from __future__ import annotations
 
@@ -19,7 +24,8 @@ import polars as pl
 from flows.config import setting
 from flows.lexicon.gazetteer import fold, non_names
 from flows.lexicon.names import function_words, name_spans, resolve_outlet, tokens
-from flows.lexicon.reference import find_cues, find_outlets
+from flows.lexicon.reference import find_cues, find_outlets, unspaced
+from flows.warehouse.tables import CLAIMS
 
 CITATION_SCHEMA = {
     "citation_id": pl.String,
@@ -32,35 +38,33 @@ CITATION_SCHEMA = {
     "evidence_count": pl.Int32,
 }
 
-CLAIM_SCHEMA = {
-    "claim_id": pl.String,
-    "article_id": pl.String,
-    "sentence_id": pl.String,
-    "text": pl.String,
-    "language": pl.String,
-    "source_name": pl.String,
-    "source_kind": pl.String,
-    "attribution": pl.String,
-    "cue": pl.String,
-    "start_char": pl.Int32,
-    "end_char": pl.Int32,
-}
+# what extraction fills in; linking adds the entity and quantity links
+CLAIM_COLUMNS = ["claim_id", "article_id", "sentence_id", "text", "language", "source_name", "source_kind",
+                 "attribution", "cue", "source_surface", "source_start", "source_end", "cue_start", "cue_end",
+                 "start_char", "end_char"]
 
 STRENGTH = {"source_line": 3, "according_to": 2, "reported": 1, "mention": 0}
 CONTENT_KINDS = ("body", "headline", "subheading")
-_QUOTE_CHARS = "“”„«»‹›\"‘’‚"
+_QUOTE_CHARS = "“”„«»‹›\"‘’‚「」『』"
 # quotation styles: “…” (en, it, vi), „…“ (de, pl), „…” (pl), «…» (fr, it), »…« (de, sv), "…"
-_QUOTED = re.compile(r"“[^“”]{3,}”|„[^„“”]{3,}[“”]|«[^«»]{3,}»|»[^«»]{3,}«|‹[^‹›]{3,}›|\"[^\"]{3,}\"")
-_CLAUSE_BREAK = re.compile(r"[,;:()\[\]“”„«»‹›\"–—]")
+_QUOTED = re.compile(r"“[^“”]{3,}”|„[^„“”]{3,}[“”]|«[^«»]{3,}»|»[^«»]{3,}«|‹[^‹›]{3,}›|\"[^\"]{3,}\"|「[^「」]{2,}」|『[^『』]{2,}』")
+_CLAUSE_BREAK = re.compile(r"[,;:()\[\]“”„«»‹›\"–—،؛，；：（）、「」『』]")
 _MAX_PHRASE_TOKENS = 6
+MAX_SOURCE_CHARS = 80           # a speaker phrase longer than this is a clause, not a source
+MAX_SOURCE_CHARS_UNSPACED = 16  # ... in Chinese, Japanese, Thai, Korean
 
 
 @dataclass(frozen=True)
 class Source:
     name: str
     kind: str          # outlet | agency | speaker | unknown
-    attribution: str   # quote | reported | according_to | source_line | inherited
+    attribution: str   # quote | reported | according_to | source_line | inherited | own_voice
     cue: str
+    surface: str = ""  # the words that name the source, as written
+    start: int = -1    # offsets of `surface` and of the cue in the text the source was found in
+    end: int = -1
+    cue_start: int = -1
+    cue_end: int = -1
 
 
 # ---------------------------------------------------------------- source phrases
@@ -79,9 +83,14 @@ def _strip_function_words(phrase: str, language: str) -> str:
 
 
 def _as_source(phrase: str, language: str) -> tuple[str, str] | None:
-    """A phrase as (name, kind): an outlet when it names one, else the phrase itself as a speaker."""
+    """A phrase as (name, kind): an outlet when it names one, else the phrase itself as a speaker.
+
+    A phrase too long to be a name or a description (a whole clause, in scripts without capitals or
+    spaces to stop at) is no source: the claim then falls back to who else can be known."""
     for hit in find_outlets(phrase):
         return hit.name, hit.kind
+    if len(phrase) > MAX_SOURCE_CHARS or (unspaced(phrase) and len(phrase) > MAX_SOURCE_CHARS_UNSPACED):
+        return None
     for span in name_spans(phrase, language):
         if resolved := resolve_outlet(span.text):
             return resolved
@@ -157,13 +166,21 @@ def _phrase_after(text: str, cue_end: int, language: str) -> str | None:
     return text[toks[0][0]:toks[-1][1]]
 
 
+def _located(text: str, phrase: str, lo: int, hi: int) -> tuple[int, int]:
+    """Where `phrase` sits in text[lo:hi] (the last occurrence), or (-1, -1)."""
+    at = text.rfind(phrase, lo, hi) if phrase else -1
+    return (at, at + len(phrase)) if at >= 0 else (-1, -1)
+
+
 def sentence_source(text: str, language: str) -> Source | None:
-    """The source a sentence names for itself, if any."""
+    """The source a sentence (or clause) names for itself, if any."""
     quoted = bool(_QUOTED.search(text))
     for start, end, cue in find_cues(text, language, "according_to"):
-        phrase = _phrase_before(text, start, language) if cue.position == "before" else _phrase_after(text, end, language)
+        before = cue.position == "before"
+        phrase = _phrase_before(text, start, language) if before else _phrase_after(text, end, language)
         if phrase and (src := _as_source(phrase, language)):
-            return Source(src[0], src[1], "according_to", text[start:end])
+            a, z = _located(text, phrase, 0, start) if before else _located(text, phrase, end, len(text))
+            return Source(src[0], src[1], "according_to", text[start:end], phrase, a, z, start, end)
     for start, end, cue in find_cues(text, language, "reporting_verb"):
         after_quote = any(re.fullmatch(r"[\s,.]*", text[q.end():start]) for q in _QUOTED.finditer(text, 0, start))
         order = ("after", "before") if cue.position == "after" or (cue.position == "either" and after_quote) else ("before", "after")
@@ -172,7 +189,8 @@ def sentence_source(text: str, language: str) -> Source | None:
         for side in order:
             phrase = _phrase_before(text, start, language) if side == "before" else _phrase_after(text, end, language)
             if phrase and (src := _as_source(phrase, language)):
-                return Source(src[0], src[1], "quote" if quoted else "reported", text[start:end])
+                a, z = _located(text, phrase, 0, start) if side == "before" else _located(text, phrase, end, len(text))
+                return Source(src[0], src[1], "quote" if quoted else "reported", text[start:end], phrase, a, z, start, end)
     return None
 
 
@@ -181,14 +199,14 @@ def sentence_source(text: str, language: str) -> Source | None:
 
 def _source_line_items(text: str, language: str) -> list[str]:
     inner = text.strip()
-    if inner.startswith("(") and inner.endswith(")"):
+    if inner[:1] in "(（[【" and inner[-1:] in ")）]】":
         inner = inner[1:-1]
     hits = find_cues(inner, language, "source_label")
     rest = inner[hits[0][1]:] if hits else inner
-    rest = rest.strip(" :")
+    rest = rest.strip(" :：")
     seps = [re.escape(c.text) for _, _, c in find_cues(rest, language, "list_separator")]
-    pattern = r"\s*[,;/&|]\s*" + "".join(rf"|\s+{s}\s+" for s in set(seps))
-    return [item.strip(" .()[]") for item in re.split(pattern, rest) if item.strip(" .()[]")]
+    pattern = r"\s*[,;/&|、，；]\s*" + "".join(rf"|\s+{s}\s+" for s in set(seps))
+    return [item.strip(" .()[]（）【】。") for item in re.split(pattern, rest) if item.strip(" .()[]（）【】。")]
 
 
 def _has_attribution_cue(text: str, language: str) -> bool:
@@ -274,26 +292,114 @@ def extract_citations(articles: pl.DataFrame, sentences: pl.DataFrame, sources: 
 # ---------------------------------------------------------------- claims
 
 
-def _article_source(cites: list[dict]) -> Source | None:
-    """What an uncued claim inherits: the source line's first outlet, else the most-cited outlet."""
-    if not cites:
-        return None
-    lines = [c for c in cites if c["how"] == "source_line"]
+def _source_line_origin(cites: list[dict]) -> Source | None:
+    """Where an article of unknown outlet says its news comes from: the first outlet its source line
+    names ("Source: FT"), else the outlet it cites most with a cue ("La notizia arriva dal Financial Times")."""
+    lines = sorted((c for c in cites if c["how"] == "source_line"), key=lambda c: c["sentence_id"])
     if lines:
-        c = lines[0]
-        return Source(c["name"], c["kind"], "source_line", "")
-    # the outlet the body cues most often ("la notizia arriva dal FT", "FT afferma", ...)
-    c = max(cites, key=lambda c: (c["how"] != "mention", c["evidence_count"], STRENGTH[c["how"]]))
-    return Source(c["name"], c["kind"], "inherited", "")
+        return Source(lines[0]["name"], lines[0]["kind"], "source_line", "")
+    cued = [c for c in cites if c["how"] in ("according_to", "reported") and c["kind"] in ("outlet", "agency")]
+    if not cued:
+        return None
+    c = max(cued, key=lambda c: (c["evidence_count"], STRENGTH[c["how"]], c["name"]))
+    return Source(c["name"], c["kind"], "source_line", "")
+
+
+def _long_enough(text: str, language: str) -> bool:
+    if unspaced(text):  # no spaces to count words by: count letters
+        return sum(ch.isalnum() for ch in text) >= setting("claims", "min_chars_unspaced")
+    return len(text.split()) >= setting("claims", "min_words")
 
 
 def is_checkable(text: str, language: str) -> bool:
-    """A body sentence that asserts something: long enough, not a question, not hedged speculation."""
-    if len(text.split()) < setting("claims", "min_words"):
+    """A body sentence (or clause) that asserts something: long enough, not a question, not speculation."""
+    if not _long_enough(text, language):
         return False
-    if text.rstrip(_QUOTE_CHARS + " ").endswith("?"):
+    if text.rstrip(_QUOTE_CHARS + " ").endswith(("?", "？", "؟")):
         return False
     return not find_cues(text, language, "speculation")
+
+
+def clauses(text: str, language: str) -> list[tuple[int, int]]:
+    """(start, end) of the statements a sentence carries: split where a contrastive connective joins two
+    clauses of which at least one names its own source ("X denies the claims, but the VSSE believes ...")."""
+    cuts = []
+    for start, end, _ in find_cues(text, language, "contrast"):
+        left, right = text[:start].rstrip(" ,;–—-"), text[end:].lstrip(" ,;:")
+        if not left or not right or not (_long_enough(left, language) and _long_enough(right, language)):
+            continue
+        if _inside_quotation(text, start):
+            continue  # a connective inside a quotation is part of what was said
+        if sentence_source(left, language) or sentence_source(right, language):
+            cuts.append((len(left), end + (len(text[end:]) - len(text[end:].lstrip(" ,;:")))))
+    if not cuts:
+        return [(0, len(text))]
+    spans, begin = [], 0
+    for left_end, right_start in cuts:
+        if left_end > begin:
+            spans.append((begin, left_end))
+            begin = right_start
+    spans.append((begin, len(text)))
+    return spans
+
+
+def _inside_quotation(text: str, pos: int) -> bool:
+    """`pos` lies inside a quotation: one that opens and closes around it, or one that closes after it
+    without having opened in this sentence (it opened in an earlier one)."""
+    if any(q.start() < pos < q.end() for q in _QUOTED.finditer(text)):
+        return True
+    closes, opens = "”»」』", "“„«「『"
+    later = text[pos:]
+    first_close = min((later.find(c) for c in closes if c in later), default=-1)
+    if first_close < 0:
+        return False
+    return not any(c in text[:pos] for c in opens) and not any(c in later[:first_close] for c in opens)
+
+
+def _continues(text: str, language: str) -> bool:
+    """The sentence only goes on with the previous speaker: it opens with a continuation cue."""
+    hits = find_cues(text[:60], language, "continuation")
+    return bool(hits) and not text[:hits[0][0]].strip(" \"'“„«»")
+
+
+def _quotes_open(text: str, was_open: bool) -> bool:
+    """Whether a quotation is still open after `text`, given whether one was open before it."""
+    balance = (1 if was_open else 0) + sum(text.count(c) for c in "“„«") - sum(text.count(c) for c in "”»")
+    straight = text.count('"') % 2 == 1
+    return balance > 0 or (straight != was_open if straight else (was_open and balance > 0))
+
+
+def _claim_row(s: dict, n: int, a: int, z: int, part: str, source: Source) -> dict:
+    base = s["start_char"] + a
+
+    def shift(x):
+        return base + x if x >= 0 else None
+
+    return {
+        "claim_id": f"{s['sentence_id']}-c{n}",
+        "article_id": s["article_id"],
+        "sentence_id": s["sentence_id"],
+        "text": part,
+        "language": s["language"],
+        "source_name": source.name,       # NULL: own voice of an article whose outlet is unknown
+        "source_kind": source.kind,
+        "attribution": source.attribution,
+        "cue": source.cue,
+        "source_surface": source.surface or None,
+        "source_start": shift(source.start) if source.attribution != "inherited" else None,
+        "source_end": shift(source.end) if source.attribution != "inherited" else None,
+        "cue_start": shift(source.cue_start),
+        "cue_end": shift(source.cue_end),
+        "start_char": base,
+        "end_char": s["start_char"] + z,
+    }
+
+
+def _inherit(row: dict, speaker: dict) -> dict:
+    """What a claim inside a quotation takes from the sentence that closes it and names the speaker."""
+    return {"source_name": speaker["source_name"], "source_kind": speaker["source_kind"], "attribution": "quote",
+            "cue": "", "source_surface": speaker["source_surface"], "source_start": None, "source_end": None,
+            "cue_start": None, "cue_end": None}
 
 
 def extract_claims(articles: pl.DataFrame, sentences: pl.DataFrame, citations: pl.DataFrame,
@@ -301,27 +407,40 @@ def extract_claims(articles: pl.DataFrame, sentences: pl.DataFrame, citations: p
     rows = []
     sources = own_sources(articles, sentences) if sources is None else sources
     cites_by_article = {k[0]: v.to_dicts() for k, v in citations.partition_by("article_id", as_dict=True).items()}
-    languages = dict(articles.select("article_id", "language").iter_rows())
+    meta = {aid: (lang, outlet) for aid, lang, outlet in articles.select("article_id", "language", "outlet").iter_rows()}
     body = sentences.filter(pl.col("kind") == "body").sort("article_id", "position")
+    previous: dict[str, tuple[Source | None, bool]] = {}  # article -> (last speaker, quotation still open)
+    quote_rows: dict[str, list[int]] = {}  # article -> rows inside a quotation that is still open
     for s in body.iter_rows(named=True):
-        language = languages[s["article_id"]]
-        if not is_checkable(s["text"], language):
-            continue
-        source = sources.get(s["sentence_id"]) or _article_source(
-            # the source line wins over body mentions, as ordered by _article_source
-            sorted(cites_by_article.get(s["article_id"], []), key=lambda c: c["sentence_id"])
-        )
-        rows.append({
-            "claim_id": f"{s['sentence_id']}-c0",
-            "article_id": s["article_id"],
-            "sentence_id": s["sentence_id"],
-            "text": s["text"],
-            "language": s["language"],
-            "source_name": source.name if source else None,
-            "source_kind": source.kind if source else None,
-            "attribution": source.attribution if source else None,
-            "cue": source.cue if source else None,
-            "start_char": s["start_char"],
-            "end_char": s["end_char"],
-        })
-    return pl.DataFrame(rows, schema=CLAIM_SCHEMA)
+        aid, text = s["article_id"], s["text"]
+        language, outlet = meta[aid]
+        speaker, quote_open = previous.get(aid, (None, False))
+        own = Source(outlet, "outlet", "own_voice", "") if outlet else _source_line_origin(cites_by_article.get(aid, []))
+        spans = clauses(text, language) if sources.get(s["sentence_id"]) is not None else [(0, len(text))]
+        first_row = len(rows)
+        for n, (a, z) in enumerate(spans):
+            part = text[a:z]
+            if not is_checkable(part, language):
+                continue
+            found = sentence_source(part, language) if len(spans) > 1 else sources.get(s["sentence_id"])
+            cued = found is None and s["sentence_id"] in sources  # a reporting verb with no subject of its own
+            if found is None and speaker is not None and n == 0 and (cued or _continues(part, language)):
+                found = Source(speaker.name, speaker.kind, "inherited", "", speaker.surface)
+            source = found or own or Source(None, None, "own_voice", "")
+            if found is not None and found.attribution != "inherited":
+                speaker = found
+            rows.append(_claim_row(s, n, a, z, part, source))
+        still_open = _quotes_open(text, quote_open)
+        opened_here = not quote_open and still_open
+        if quote_open or opened_here:
+            pending = quote_rows.setdefault(aid, [])
+            pending.extend(range(first_row, len(rows)))
+            if not still_open:  # the quotation closes here: who it is attributed to said all of it
+                closing = next((rows[i] for i in reversed(pending) if rows[i]["attribution"] in ("quote", "reported")), None)
+                if closing is not None:
+                    for i in pending:
+                        if rows[i]["attribution"] in ("own_voice", "source_line", "inherited"):
+                            rows[i].update(_inherit(rows[i], closing))
+                quote_rows[aid] = []
+        previous[aid] = (speaker, still_open)
+    return CLAIMS.frame(rows, list(rows[0]) if rows else CLAIM_COLUMNS)

@@ -1,144 +1,120 @@
 """Dates: absolute and relative, normalised against the article's publication date where it is known.
 
-  "2023-10-05", "05.10.2023"               day
-  "tháng 7/2023", "luglio 2023", "7/2023"   month
-  "nel 2018", "vào năm 2021", "in 2018"     year
-  "last July", "lo scorso luglio", "w lipcu", "I juli"   month, the latest one not after publication
-  "five years ago", "pięć lat temu"         year, publication year minus N
-  "last year", "năm ngoái"                  year, publication year minus 1
-Month names come from CLDR (Babel) for the article's language, matched on lemmas too ('lipcu' ->
-'lipiec'); cue and date words from seeds/languages/<code>/ (cues.csv, dates.csv), number words from units.csv.
-A cheap regex pre-filter keeps sentences with no digit, month name or cue out of the parser.
-A relative date in an article with no publication date keeps its surface but no value ('unanchored').
+  "2023-10-05", "05.10.2023", "2023年10月5日", "5 октября 2023", "October 5, 2023"   day
+  "10月5日", "5 October", "Oct 5"       day; the year is the publication's (the next such day after a
+                                        forward cue: "until March 15", "bis 15. März")
+  "luglio 2023", "7/2023", "tháng 7/2023", "2023年10月"                               month
+  "in 2018", "2018年"                                                                year
+  "yesterday", "l'anno scorso", "去年", "지난달", "on Thursday"   resolved against a day-precise publication date
+  "five years ago", "hace tres años", "3 days ago", "через 2 дня"
+Month and weekday names and relative words come from dateparser's language data and CLDR
+(flows/lexicon/calendar.py), for every language they know; seeds/languages/<code>/dates.csv adds the rest.
+A cheap pre-filter keeps sentences with nothing date-like out. A relative date that cannot be resolved
+keeps its surface and no value ('unanchored').
 """
 from __future__ import annotations
 
-import re
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 
 import polars as pl
+import regex
 
-from flows.lexicon.lemmas import lemma
 from flows.extract.quantities import unit_words
-from flows.lexicon.reference import ANY_LANGUAGE, cues, find_cues
+from flows.lexicon import calendar
+from flows.lexicon.lemmas import lemma
+from flows.lexicon.reference import NOT_AFTER_LETTER, NOT_BEFORE_LETTER, find_cues
+from flows.warehouse.tables import DATES
 
-DATE_SCHEMA = {
-    "date_id": pl.String,
-    "article_id": pl.String,
-    "sentence_id": pl.String,
-    "surface": pl.String,
-    "value": pl.Date,          # first day of the period
-    "precision": pl.String,    # year | month | day
-    "relative": pl.Boolean,
-    "anchor": pl.String,       # absolute | published | unanchored
-    "start_char": pl.Int32,
-    "end_char": pl.Int32,
-}
+DATE_SCHEMA = DATES.polars
 
-_ISO = re.compile(r"(?<![\d.,/-])(\d{4})-(\d{1,2})-(\d{1,2})(?![\d-])")
-_DMY = re.compile(r"(?<![\d.,/])(\d{1,2})[./](\d{1,2})[./](\d{4})(?![\d.,/])")
-_MY = re.compile(r"(?<![\d.,/])(\d{1,2})/(\d{4})(?![\d/])")
-_DM = re.compile(r"(?<![\d.,/])(\d{1,2})/(\d{1,2})(?![\d/])")
-_DIGIT = re.compile(r"\d")
+_D = r"(?<![\d.,/-])"          # a number that does not continue another one
+_ISO = regex.compile(_D + r"(\d{4})-(\d{1,2})-(\d{1,2})(?![\d-])")
+_YMD = regex.compile(_D + r"(\d{4})/(\d{1,2})/(\d{1,2})(?![\d/])")
+_DMY = regex.compile(_D + r"(\d{1,2})[./](\d{1,2})[./](\d{4})(?![\d.,/])")
+_MY = regex.compile(_D + r"(\d{1,2})/(\d{4})(?![\d/])")
+_YEAR = regex.compile(r"(?<![\d.,/:-])(?<![\p{L}\p{M}])(1[89]\d\d|20\d\d)(?![\d.,]\d)(?![\p{L}\p{M}%])")
 
 
 @cache
-def _day_month_patterns(language: str) -> tuple[re.Pattern, re.Pattern]:
-    """(day month year, day month) patterns; the words between the parts come from the language's data
-    (`month_connector`: en 'of', es 'de')."""
-    words = [c for c in cues().filter(pl.col("kind") == "month_connector",
-                                      pl.col("language").is_in([language, ANY_LANGUAGE]))["cue"].to_list()]
-    joined = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    connect = (rf"(?:\s+(?:{joined})\s+|[\s/,.]+)" if joined else r"[\s/,.]+")
-    day_month_year = re.compile(
-        r"(?:(?P<day>\d{1,2})\.?" + connect + r")?(?P<month>[^\W\d_]{3,})\.?(?:\s(?P<day2>\d{1,2}))?,?"
-        + connect + r"(?P<year>(?:19|20)\d\d)(?!\d)")
-    day_month = re.compile(
-        r"(?:(?P<day>\d{1,2})\.?" + connect + r"(?P<month>[^\W\d_]{3,})(?![\w]))"
-        r"|(?:(?P<month2>[^\W\d_]{3,})\.?\s(?P<day2>\d{1,2})(?![\d/.,]\d))")
-    return day_month_year, day_month
+def _patterns(language: str) -> dict[str, regex.Pattern | None]:
+    """The language's date patterns, built once from its vocabulary."""
+    vocab = calendar.vocabulary(language)
+    months = calendar.alternation(vocab.months) or None
+    connectors = [regex.escape(w) for w in calendar.words(language, "month_connector")]
+    join = rf"(?:\s+(?:{'|'.join(connectors)})\s+|[\s/,.]+|\s*-\s*)" if connectors else r"(?:[\s/,.]+|\s*-\s*)"
+    out: dict[str, regex.Pattern | None] = {"months": None}
+    if months:
+        m = rf"(?P<month>{months})\.?"
+        out["months"] = regex.compile(m, regex.IGNORECASE)
+        out["dmy"] = regex.compile(rf"(?P<day>\d{{1,2}})(?:\.|er|º)?{join}{m}{join}(?P<year>(?:19|20)\d\d)(?!\d)", regex.IGNORECASE)
+        out["mdy"] = regex.compile(rf"{m}\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<year>(?:19|20)\d\d)(?!\d)", regex.IGNORECASE)
+        out["my"] = regex.compile(rf"{m}{join}(?P<year>(?:19|20)\d\d)(?!\d)", regex.IGNORECASE)
+        out["dm"] = regex.compile(rf"(?<![\d.,])(?P<day>\d{{1,2}})(?:\.|er|º)?{join}{m}(?![\p{{L}}\p{{M}}])", regex.IGNORECASE)
+        out["md"] = regex.compile(rf"{m}\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?(?![\d/.,]\d)(?!\d)", regex.IGNORECASE)
+    markers = {k: [regex.escape(w) for w in calendar.words(language, f"{k}_marker")] for k in ("year", "month", "day")}
+    if all(markers.values()):
+        y, mo, d = ("(?:" + "|".join(markers[k]) + ")" for k in ("year", "month", "day"))
+        out["cjk"] = regex.compile(
+            rf"(?:(?P<year>\d{{4}})\s*{y}\s*)?(?P<month>\d{{1,2}})\s*{mo}\s*(?:(?P<day>\d{{1,2}})\s*{d})?")
+        out["cjk_year"] = regex.compile(rf"(?P<year>\d{{4}})\s*{y}(?!\s*\d)")
+    else:
+        out["cjk"] = out["cjk_year"] = None
+    rel = calendar.alternation(vocab.relative)
+    out["relative"] = regex.compile(rel, regex.IGNORECASE) if rel else None
+    days = calendar.alternation(vocab.weekdays)
+    out["weekday"] = regex.compile(days, regex.IGNORECASE) if days else None
+    forward = calendar.words(language, "date_forward")
+    out["forward"] = regex.compile(r"(?:" + calendar.alternation(forward) + r")\s*$", regex.IGNORECASE) if forward else None
+    prefix = calendar.words(language, "month_prefix")
+    out["month_prefix"] = regex.compile("(?:" + "|".join(regex.escape(w) for w in prefix) + r")\s$", regex.IGNORECASE) \
+        if prefix else None
+    parts = [r"\d"] + [p.pattern for k, p in out.items() if k in ("months", "relative", "weekday") and p is not None]
+    parts += [calendar.alternation(calendar.words(language, k)) for k in ("date_ago", "date_last_year")
+              if calendar.words(language, k)]
+    out["any"] = regex.compile("|".join(parts), regex.IGNORECASE)
+    return out
 
 
-@cache
-def _month_prefix(language: str) -> re.Pattern | None:
-    """A word written before a month number (vi 'tháng 7/2023'), which belongs to the date's surface."""
-    words = cues().filter(pl.col("kind") == "month_prefix", pl.col("language").is_in([language, ANY_LANGUAGE]))["cue"]
-    if not len(words):
+def _safe(y, m=1, d=1) -> date | None:
+    try:
+        return date(int(y), int(m), int(d))
+    except (ValueError, TypeError):
         return None
-    return re.compile("(?:" + "|".join(re.escape(w) for w in words) + r")\s$", re.IGNORECASE)
-_YEAR = re.compile(r"(?<![\w/-])(?<!\d[.,])((?:19|20)\d\d)(?![\w/-])(?![.,]\d)")
-
-
-@cache
-def _months(language: str) -> dict[str, int]:
-    from babel import Locale, UnknownLocaleError
-
-    names: dict[str, int] = {}
-    for lang in dict.fromkeys([language, "en"]):
-        try:
-            loc = Locale.parse(lang)
-        except (UnknownLocaleError, ValueError):
-            continue
-        for context in ("format", "stand-alone"):
-            for width in ("wide", "abbreviated"):
-                for number, name in loc.months[context][width].items():
-                    name = name.casefold().strip(".")
-                    if len(name) >= 3 and not any(ch.isdigit() for ch in name):
-                        names.setdefault(name, number)
-        if lang == language:
-            break  # English month names only for languages CLDR does not know
-    return names
-
-
-@cache
-def _month_prefixes(language: str) -> frozenset[str]:
-    return frozenset(name[:3] for name in _months(language))
 
 
 def _month_of(word: str, language: str) -> int | None:
-    folded = word.casefold()
-    if folded[:3] not in _month_prefixes(language):
-        return None  # cheap: most words share no first letters with a month name
-    months = _months(language)
-    return months.get(folded) or months.get(lemma(word, language).casefold())
+    months = calendar.vocabulary(language).months
+    key = " ".join(word.casefold().split()).strip(".")
+    return months.get(key) or months.get(lemma(word, language).casefold())
 
 
-@cache
-def _number_words(language: str) -> dict[str, float]:
-    return {w.surface.casefold(): w.value for w in unit_words(language).get("number_word", [])}
+def _resolve_day(month: int, day: int, base: date | None, forward: bool) -> date | None:
+    """A day with no year: in the publication's year, or the nearest one before it (after it, forward)."""
+    if base is None:
+        return None
+    for year in ((base.year, base.year + 1) if forward else (base.year, base.year - 1)):
+        value = _safe(year, month, day)
+        if value is not None and ((value >= base) if forward else (value <= base)):
+            return value
+    return _safe(base.year, month, day)
 
 
-@cache
-def _prefilter(language: str) -> re.Pattern:
-    """One regex for 'could hold a date': a digit, a date cue, or a word opening like a month name."""
-    from flows.lexicon.reference import cue_matcher
-
-    parts = [r"\d"]
-    for kind in ("date_ago", "date_last_year"):
-        pattern, _ = cue_matcher(language, kind)
-        if pattern is not None:
-            parts.append(pattern.pattern)
-    heads = sorted(_month_prefixes(language))
-    if heads:
-        parts.append(r"(?<!\w)(?:" + "|".join(map(re.escape, heads)) + r")")
-    return re.compile("|".join(parts), re.IGNORECASE)
+def _shift(base: date, n: int, unit: str) -> tuple[date, str]:
+    if unit == "year":
+        return date(base.year + n, 1, 1), "year"
+    if unit == "month":
+        months = base.year * 12 + base.month - 1 + n
+        return date(months // 12, months % 12 + 1, 1), "month"
+    days = n * (7 if unit == "week" else 1)
+    return base + timedelta(days=days), "day"
 
 
-def _candidate(text: str, language: str) -> bool:
-    """Pre-filter: only sentences with a digit, a month name or a date cue go to the parser."""
-    return _prefilter(language).search(text) is not None
-
-
-def _latest_month(month: int, base: date) -> date:
-    """The latest `month` not after the base date."""
-    year = base.year if month <= base.month else base.year - 1
-    return date(year, month, 1)
-
-
-def extract_sentence(text: str, language: str, base: date | None) -> list[dict]:
+def extract_sentence(text: str, language: str, base: date | None, base_precision: str | None = "day") -> list[dict]:
     """Dates in one sentence (offsets relative to it)."""
+    pats = _patterns(language)
     found: list[dict] = []
+    day_base = base if base_precision == "day" else None  # 'yesterday' needs the day it was written
 
     def add(a, z, value, precision, relative):
         if any(a < f["end"] and f["start"] < z for f in found):
@@ -146,94 +122,142 @@ def extract_sentence(text: str, language: str, base: date | None) -> list[dict]:
         anchor = "absolute" if not relative else ("published" if value is not None else "unanchored")
         found.append(dict(start=a, end=z, value=value, precision=precision, relative=relative, anchor=anchor))
 
-    def safe(y, m=1, d=1):
-        try:
-            return date(int(y), int(m), int(d))
-        except ValueError:
-            return None
+    def forward(at: int) -> bool:
+        return pats["forward"] is not None and pats["forward"].search(text, max(0, at - 25), at) is not None
 
-    for m in _ISO.finditer(text):
-        if (v := safe(m[1], m[2], m[3])):
-            add(m.start(), m.end(), v, "day", False)
-    for m in _DMY.finditer(text):
-        if (v := safe(m[3], m[2], m[1])):
-            add(m.start(), m.end(), v, "day", False)
-    # relative: "last year"
-    for a, z, _ in find_cues(text, language, "date_last_year"):
-        add(a, z, date(base.year - 1, 1, 1) if base else None, "year", True)
-    # relative: "five years ago", "pięć lat temu", "il y a 5 ans", "vor 5 Jahren"
-    numbers = _number_words(language)
+    for pattern, order in ((_ISO, (1, 2, 3)), (_YMD, (1, 2, 3)), (_DMY, (3, 2, 1))):
+        for m in pattern.finditer(text):
+            if (v := _safe(*(m[i] for i in order))) is not None:
+                add(m.start(), m.end(), v, "day", False)
+    if pats["cjk"] is not None:
+        for m in pats["cjk"].finditer(text):
+            month, day, year = int(m["month"]), m["day"], m["year"]
+            if not 1 <= month <= 12:
+                continue
+            if year and day:
+                add(m.start(), m.end(), _safe(year, month, day), "day", False)
+            elif year:
+                add(m.start(), m.end(), _safe(year, month), "month", False)
+            elif day:
+                add(m.start(), m.end(), _resolve_day(month, int(day), base, forward(m.start())), "day", True)
+        for m in pats["cjk_year"].finditer(text):
+            add(m.start(), m.end(), _safe(m["year"]), "year", False)
+    if pats["months"] is not None:
+        for kind in ("dmy", "mdy"):
+            for m in pats[kind].finditer(text):
+                month = _month_of(m["month"], language)
+                if month and (v := _safe(m["year"], month, m["day"])):
+                    add(m.start(), m.end(), v, "day", False)
+        for m in pats["my"].finditer(text):
+            month = _month_of(m["month"], language)
+            if month:
+                add(m.start(), m.end(), _safe(m["year"], month), "month", False)
+        for kind in ("dm", "md"):
+            for m in pats[kind].finditer(text):
+                month, day = _month_of(m["month"], language), int(m["day"])
+                if month and 1 <= day <= 31:
+                    add(m.start(), m.end(), _resolve_day(month, day, base, forward(m.start())), "day", True)
+    for m in _MY.finditer(text):
+        if (v := _safe(m[2], m[1])) and 1 <= int(m[1]) <= 12:
+            prefix = pats["month_prefix"]
+            hit = prefix.search(text, max(0, m.start() - 20), m.start()) if prefix else None
+            add(hit.start() if hit else m.start(), m.end(), v, "month", False)
+    # 'N units ago', 'in N units' (digits)
+    for pattern, unit, sign in calendar.vocabulary(language).ago:
+        for m in pattern.finditer(text):
+            try:
+                n = int(float(m.group(1).replace(",", ".")))
+            except (ValueError, IndexError):
+                continue
+            anchor = day_base if unit in ("day", "week") else base
+            value, precision = _shift(anchor, sign * n, unit) if anchor else (None, "year" if unit == "year" else "day")
+            add(m.start(), m.end(), value, precision, True)
+    _number_word_ago(text, language, base, add)
+    # relative words: 'yesterday', 'l'anno scorso', '去年'
+    if pats["relative"] is not None:
+        vocab = calendar.vocabulary(language)
+        for m in pats["relative"].finditer(text):
+            n, unit = vocab.relative[" ".join(m.group(0).casefold().split()).strip(".")]
+            anchor = day_base if unit in ("day", "week") else base
+            value, precision = _shift(anchor, n, unit) if anchor else (None, "day" if unit in ("day", "week") else unit)
+            add(m.start(), m.end(), value, precision, True)
+    _last_month(text, language, base, add)
+    # weekdays: the latest such day up to publication (the next one after a forward cue)
+    if pats["weekday"] is not None:
+        vocab = calendar.vocabulary(language)
+        for m in pats["weekday"].finditer(text):
+            weekday = vocab.weekdays.get(" ".join(m.group(0).casefold().split()).strip("."))
+            if weekday is None:
+                continue
+            if m.group(0).casefold() in _ordinal_words(language) and not m.group(0).split()[-1][:1].isupper():
+                continue  # vi 'thứ năm' is 'fifth' unless written as the day's name ('thứ Năm')
+            value = None
+            if day_base is not None:
+                delta = (day_base.weekday() - weekday) % 7
+                value = day_base - timedelta(days=delta)
+                if forward(m.start()) and delta:
+                    value = value + timedelta(days=7)
+            add(m.start(), m.end(), value, "day", True)
+    for m in _YEAR.finditer(text):
+        add(m.start(), m.end(), date(int(m[1]), 1, 1), "year", False)
+    return sorted(found, key=lambda f: f["start"])
+
+
+@cache
+def _ordinal_words(language: str) -> frozenset[str]:
+    return frozenset(w.surface.casefold() for w in unit_words(language).get("ordinal", []))
+
+
+def _number_word_ago(text: str, language: str, base: date | None, add) -> None:
+    """'five years ago', 'pięć lat temu', 'il y a cinq ans': the language's date_ago and year words."""
+    numbers = {w.surface.casefold(): w.value for w in unit_words(language).get("number_word", [])}
     for a, z, cue in find_cues(text, language, "date_ago"):
         window = text[z:z + 30] if cue.position == "after" else text[max(0, a - 30):a]
-        m = re.search(r"(\d+|[^\W\d_]+)\s+([^\W\d_]+)\s*$" if cue.position != "after" else r"^\s*(\d+|[^\W\d_]+)\s+([^\W\d_]+)", window)
+        pattern = (r"^\s*(\d+|[\p{L}\p{M}]+)\s+([\p{L}\p{M}]+)" if cue.position == "after"
+                   else r"(\d+|[\p{L}\p{M}]+)\s+([\p{L}\p{M}]+)\s*$")
+        m = regex.search(pattern, window)
         if not m:
             continue
         amount = float(m.group(1)) if m.group(1).isdigit() else numbers.get(m.group(1).casefold())
-        unit_ok = bool(find_cues(m.group(2), language, "year_word"))
-        if amount is None or not unit_ok:
+        if amount is None or not find_cues(m.group(2), language, "year_word"):
             continue
         start = a - (len(window) - m.start()) if cue.position != "after" else a
-        end = z if cue.position != "after" else z + m.end()
+        end = z + m.end() if cue.position == "after" else z
         add(start, end, date(base.year - int(amount), 1, 1) if base else None, "year", True)
-    # month with a year: "luglio 2023", "July 2023", "5 października 2023", "3 de marzo de 2024",
-    # "March 3, 2024"; a short connector word may stand between day, month and year ("de", "of")
-    for m in _day_month_patterns(language)[0].finditer(text):
-        month = _month_of(m.group("month"), language)
-        if month:
-            day = m.group("day") or m.group("day2")
-            value = safe(m.group("year"), month, day or 1)
-            if value:
-                add(m.start(), m.end(), value, "day" if day else "month", False)
-    # day and month with no year: "Feb 23", "23 March": the latest such day
-    for m in _day_month_patterns(language)[1].finditer(text):
-        month = _month_of(m.group("month") or m.group("month2"), language)
-        day = m.group("day") or m.group("day2")
-        if month and day and 1 <= int(day) <= 31:
-            value = None
-            if base:
-                year = base.year if (month, int(day)) <= (base.month, base.day) else base.year - 1
-                value = safe(year, month, day)
-            add(m.start(), m.end(), value, "day", True)
-    for m in _MY.finditer(text):
-        if (v := safe(m[2], m[1])):
-            prefix = _month_prefix(language)
-            hit = prefix.search(text, max(0, m.start() - 20), m.start()) if prefix else None
-            add(hit.start() if hit else m.start(), m.end(), v, "month", False)
-    # month alone after a cue ("last July", "lo scorso luglio", "w lipcu", "I juli"): the latest such month
-    for m in re.finditer(r"[^\W\d_]+(?:\s\d{1,2})?", text):
-        month = _month_of(m.group(0), language)
+    for a, z, _ in find_cues(text, language, "date_last_year"):
+        add(a, z, date(base.year - 1, 1, 1) if base else None, "year", True)
+
+
+def _last_month(text: str, language: str, base: date | None, add) -> None:
+    """A month named alone after 'last' / 'in' ('last July', 'lo scorso luglio', 'w lipcu'): the latest one."""
+    pats = _patterns(language)
+    if pats["months"] is None:
+        return
+    for m in pats["months"].finditer(text):
+        month = _month_of(m["month"], language)
         if not month:
             continue
         before = text[max(0, m.start() - 20):m.start()]
         cue = find_cues(before, language, "date_last")
         if not cue or before[cue[-1][1]:].strip():
             continue
-        start = m.start() - (len(before) - cue[-1][0])
-        add(start, m.end(), _latest_month(month, base) if base else None, "month", True)
-    # day/month without a year ("Ngày 7/7"): the latest such day
-    for m in _DM.finditer(text):
-        d, mo = int(m[1]), int(m[2])
-        if 1 <= d <= 31 and 1 <= mo <= 12 and not (d < mo <= 10):  # 1/5 is a fraction
-            value = None
-            if base:
-                year = base.year if (mo, d) <= (base.month, base.day) else base.year - 1
-                value = safe(year, mo, d)
-            add(m.start(), m.end(), value, "day", True)
-    # a bare year: "nel 2018", "vào năm 2021"
-    for m in _YEAR.finditer(text):
-        add(m.start(), m.end(), date(int(m[1]), 1, 1), "year", False)
-    return sorted(found, key=lambda f: f["start"])
+        value = None
+        if base is not None:
+            year = base.year if month <= base.month else base.year - 1
+            value = date(year, month, 1)
+        add(m.start() - (len(before) - cue[-1][0]), m.end(), value, "month", True)
 
 
 def extract_dates(articles: pl.DataFrame, sentences: pl.DataFrame) -> pl.DataFrame:
-    info = {aid: (lang, pub) for aid, lang, pub in articles.select("article_id", "language", "published").iter_rows()}
+    info = {aid: (lang, pub, prec) for aid, lang, pub, prec in
+            articles.select("article_id", "language", "published", "published_precision").iter_rows()}
     rows = []
     for s in sentences.filter(pl.col("kind") != "other").iter_rows(named=True):
-        language, published = info[s["article_id"]]
-        if not _candidate(s["text"], language):
+        language, published, precision = info[s["article_id"]]
+        if not _patterns(language)["any"].search(s["text"]):
             continue
         base = s["start_char"]
-        for n, d in enumerate(extract_sentence(s["text"], language, published)):
+        for n, d in enumerate(extract_sentence(s["text"], language, published, precision)):
             rows.append({
                 "date_id": f"{s['sentence_id']}-d{n}", "article_id": s["article_id"], "sentence_id": s["sentence_id"],
                 "surface": s["text"][d["start"]:d["end"]], "value": d["value"], "precision": d["precision"],

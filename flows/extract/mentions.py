@@ -19,7 +19,7 @@ import polars as pl
 from flows.lexicon import gazetteer
 from flows.lexicon import lemmas
 from flows.lexicon.gazetteer import fold, norm
-from flows.lexicon.names import function_words, name_spans, resolve_outlet, tokens
+from flows.lexicon.names import descriptor_type, function_words, name_spans, resolve_outlet, tokens
 
 MENTION_SCHEMA = {
     "mention_id": pl.String,
@@ -178,7 +178,12 @@ def _sentence_mentions(acc: _ArticleMentions, sid: str, base: int, text: str, sp
     toks = tokens(text)
     spans = [t for t in (_trim(s, text, acc) for s in name_spans(text, language, toks=toks)) if t is not None]
     known = []
+    # names in scripts without capitals (Arabic, Han, Devanagari...) come from the automaton, not from tokens
+    for a, z, entry in gazetteer.uncased_names(text, language):
+        known.append((a, z, entry, "gazetteer"))
     for a, z, entry, how in _known_ngrams(text, language, toks):
+        if any(a < kz and ka < z for ka, kz, _, _ in known):
+            continue
         inside_longer = any(s.start <= a and z <= s.end and (s.start, s.end) != (a, z) and " " in s.text for s in spans)
         if entry.subtype == "city" and (inside_longer or (_opens_sentence(text, a) and _is_common_word(text[a:z], acc))):
             continue  # 'Vincent' in 'Vincent Van Quickenborne'; 'Tale' opening an Italian sentence
@@ -264,6 +269,8 @@ def _sentence_mentions(acc: _ArticleMentions, sid: str, base: int, text: str, sp
         inside_known = any(a <= pos and end <= z for a, z in taken)
         if pos < 0 or inside_known or not any(ch.isalpha() for ch in speaker):
             continue  # a speaker that is a known name is already a mention; longer phrases nest them
+        if descriptor_type(speaker, language):
+            continue  # "the company", "he": resolved to an entity named earlier (flows/link/sources.py)
         acc.add(sid, base, pos, pos + len(speaker), speaker, name_key(speaker), "source", _type_hint(speaker, language))
     return persons
 

@@ -1,39 +1,53 @@
 """Quantities: locale-aware numbers with scale words, units, currencies, percentages, ordinals, fractions.
 
-"100milioni di euro" -> 100000000 EUR; "3,7 tỷ euro" -> 3700000000 EUR; "30,000 square meter" -> 30000 m2;
-"326 triệu gói hàng" -> 326000000 count (of "gói hàng"); "quinto" -> 5 ordinal; "1/5" -> 0.2 fraction.
+"100milioni di euro" -> 100000000 EUR; "€100mn" -> 100000000 EUR; "3,7 tỷ euro" -> 3700000000 EUR;
+"30,000 square meter" -> 30000 m2; "326 triệu gói hàng" -> 326000000 count (of "gói hàng");
+"quinto", "fifth-largest", "fünftgrößte" -> 5 ordinal; "two people" -> 2 count; "1/5" -> 0.2 fraction;
+"%5", "yüzde 5" -> 5 %. Digits in any script (Arabic-Indic, Persian, full-width) count as digits.
+Not quantities: model names and codes glued to a number (5G, 4K, B737), reference numbers after an
+abbreviation (art. 130, ust. 1, Nr. 5, § 3), years and date parts (flows/extract/dates.py masks them).
 Decimal and group symbols come from CLDR (Babel) for the article's language; words come from
-seeds/languages/<code>/units.csv. Years and date parts are left to flows/dates.py.
+seeds/languages/<code>/units.csv, the language's own rows before those every language shares.
 """
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
 import polars as pl
+import regex
 
 from flows.config import setting
 from flows.lexicon.names import function_words
-from flows.lexicon.reference import ANY_LANGUAGE, unit_rows
+from flows.lexicon.reference import ANY_LANGUAGE, NOT_BEFORE_LETTER, cues, find_outlets, unit_rows, unspaced
+from flows.warehouse.tables import QUANTITIES
 
-QUANTITY_SCHEMA = {
-    "quantity_id": pl.String,
-    "article_id": pl.String,
-    "sentence_id": pl.String,
-    "surface": pl.String,
-    "value": pl.Float64,
-    "unit": pl.String,        # ISO 4217 code, %, m2, km2, t, kg, km, count, ordinal, fraction
-    "dimension": pl.String,   # currency | percent | area | mass | length | count | ordinal | fraction
-    "counted": pl.String,     # for counts: the thing counted ("gói hàng", "Container")
-    "start_char": pl.Int32,
-    "end_char": pl.Int32,
-}
+QUANTITY_SCHEMA = QUANTITIES.polars
 # a number: digits with group separators (. , space, no-break spaces, apostrophe) and a decimal part
-_NUMBER = re.compile(r"(?<![\w.,/])(\d{1,3}(?:[.,\u00a0\u202f' ]\d{3})+|\d+)(?:([.,])(\d+))?(?![\d/])")
+_NUMBER = re.compile(r"(?<![\d.,/])(\d{1,3}(?:[.,\u00a0\u202f' ]\d{3})+|\d+)(?:([.,])(\d+))?(?![\d/])")
 _FRACTION = re.compile(r"(?<![\w/.,])(\d{1,2})/(\d{1,2})(?![\w/])")
 _SPACE = re.compile(r"[ \u00a0\u202f]?")
 _DIGIT = re.compile(r"\d")
+# a reference number, not a quantity: "art. 130", "ust. 1", "Nr. 5", "§ 3", "No. 7", "№ 2"
+_REFERENCE = regex.compile(r"(?:(?<![\p{L}\p{M}])\p{L}{1,4}\.|§|№|#)\s*$")
+_ARABIC_SEPARATORS = {"\u066b": ".", "\u066c": ","}  # Arabic decimal and thousands separators
+_CASED_LETTER = regex.compile(r"[\p{Lu}\p{Ll}\p{Lt}]")
+UNIT_KINDS_WITH_FACTOR = ("area", "mass", "length")
+
+
+def ascii_digits(text: str) -> str:
+    """The same text with every decimal digit (Arabic-Indic, Persian, full-width...) as 0-9: same offsets."""
+    if text.isascii():
+        return text
+    out = []
+    for ch in text:
+        if ch.isdigit() and not ch.isascii() and unicodedata.digit(ch, None) is not None:
+            out.append(str(unicodedata.digit(ch)))
+        else:
+            out.append(_ARABIC_SEPARATORS.get(ch, ch))
+    return "".join(out)
 
 
 @dataclass(frozen=True)
@@ -42,35 +56,39 @@ class Word:
     kind: str
     unit: str
     value: float
+    own: bool = True   # the language's own row (a shared `mul` row loses a tie to it)
 
 
 @cache
 def unit_words(language: str) -> dict[str, list[Word]]:
-    """kind -> words for `language` and every language, longest first."""
+    """kind -> words for `language` and every language, longest first, the language's own first on a tie."""
     df = unit_rows().filter(pl.col("language").is_in([language, ANY_LANGUAGE]))
     out: dict[str, list[Word]] = {}
     for row in df.iter_rows(named=True):
         value = 0.0 if row["value"] is None else float(row["value"])
-        out.setdefault(row["kind"], []).append(Word(row["surface"], row["kind"], row["unit"] or "", value))
+        out.setdefault(row["kind"], []).append(
+            Word(row["surface"], row["kind"], row["unit"] or "", value, row["language"] == language))
     for kind in out:
-        out[kind].sort(key=lambda w: -len(w.surface))
+        out[kind].sort(key=lambda w: (-len(w.surface), not w.own))
     return out
 
 
 @cache
-def _word_pattern(language: str, kind: str) -> re.Pattern | None:
+def _word_pattern(language: str, kind: str) -> regex.Pattern | None:
     words = unit_words(language).get(kind, [])
     if not words:
         return None
     alts = []
     for w in words:
-        esc = re.escape(w.surface).replace(r"\ ", r"\s+")
-        alts.append(esc + (r"(?!\w)" if w.surface[-1].isalnum() else ""))
-    return re.compile("(?:" + "|".join(alts) + ")", re.IGNORECASE)
+        esc = regex.escape(w.surface).replace(r"\ ", r"\s+")
+        # in scripts without spaces (and Hangul, which glues particles on) a word may run on
+        glued = unspaced(w.surface) or not w.surface[-1].isalnum()
+        alts.append(esc + ("" if glued else NOT_BEFORE_LETTER))
+    return regex.compile("(?:" + "|".join(alts) + ")", regex.IGNORECASE)
 
 
 def _match_word(text: str, pos: int, language: str, kind: str) -> tuple[Word, int] | None:
-    """A `kind` word starting at `pos` (after optional space): (word, end)."""
+    """A `kind` word starting at `pos`: (word, end)."""
     pattern = _word_pattern(language, kind)
     if pattern is None:
         return None
@@ -111,8 +129,7 @@ def parse_number(integer: str, sep: str | None, fraction: str | None, language: 
 
 
 def _after(text: str, pos: int) -> int:
-    m = _SPACE.match(text, pos)
-    return m.end()
+    return _SPACE.match(text, pos).end()
 
 
 def _counted(text: str, pos: int, language: str) -> str | None:
@@ -120,20 +137,28 @@ def _counted(text: str, pos: int, language: str) -> str | None:
     fw = function_words(language)
     limit = 2 if language in setting("names", "syllabic_languages") else 1
     words = []
-    for m in re.finditer(r"\s*([^\W\d_][\w-]*)", text[pos:pos + 60]):
+    for m in regex.finditer(r"\s*([\p{L}\p{M}][\p{L}\p{M}\p{N}-]*)", text[pos:pos + 60]):
         if m.start() != (0 if not words else words[-1][1]) and not words:
             break
         w = m.group(1)
-        if w.casefold() in fw:
-            break
+        if w.casefold() in fw and len(w) <= 3:
+            break  # 'of', 'di', 'в': what follows a number is then no counted noun (long stop-list words can be)
         words.append((w, m.end()))
         if len(words) == limit:
             break
     return " ".join(w for w, _ in words) or None
 
 
+@cache
+def _according_words(language: str) -> frozenset[str]:
+    """Words that are also 'according to' cues ('secondo', 'segundo'): an ordinal only before a noun."""
+    df = cues().filter(pl.col("kind") == "according_to", pl.col("language") == language)
+    return frozenset(c.casefold() for c in df["cue"])
+
+
 def extract_sentence(text: str, language: str, masked: list[tuple[int, int]]) -> list[dict]:
     """Quantities in one sentence (offsets relative to it); `masked` spans are dates."""
+    text = ascii_digits(text)
     found: list[dict] = []
 
     def free(a, z):
@@ -146,70 +171,164 @@ def extract_sentence(text: str, language: str, masked: list[tuple[int, int]]) ->
     for m in _NUMBER.finditer(text):
         if not free(m.start(), m.end()):
             continue
-        start, end = m.start(), m.end()
-        if start > 0 and text[start - 1].isalpha() and not text[start - 1] in "€$£¥":
-            continue  # a digit inside a word: TVN24, m2
-        value = parse_number(m.group(1), m.group(2), m.group(3), language)
-        is_plain_year = re.fullmatch(r"(1[89]|20)\d\d", m.group(0)) is not None
-        unit, dimension, counted = "count", "count", None
-        # currency before: €100, $5, USD 100
-        pre = text[max(0, start - 4):start].rstrip()
-        for w in unit_words(language).get("currency", []):
-            if pre.endswith(w.surface) and (not w.surface[0].isalpha() or pre[-len(w.surface) - 1:-len(w.surface)] in ("", " ")):
-                unit, dimension = w.unit, "currency"
-                start = start - (len(text[max(0, start - 4):start]) - len(pre)) - len(w.surface)
-                break
-        pos = _after(text, end)
-        scale = _match_word(text, end, language, "scale") or _match_word(text, pos, language, "scale")
-        if scale:
-            value = round(value * scale[0].value, 6)  # 8,2 Millionen is 8200000, not 8199999.999999999
-            end = scale[1]
-            pos = _after(text, end)
-        if dimension == "count":
-            for kind in ("percent", "currency", "area", "mass", "length"):
-                hit = _match_word(text, end, language, kind) or _match_word(text, pos, language, kind)
-                if hit is None:
-                    # 'di euro', 'de dólares': one function word between the number and its unit
-                    fw = re.match(r"(\w+)(?:\s+|['’])", text[pos:])
-                    if fw and fw.group(1).casefold() in function_words(language):
-                        hit = _match_word(text, pos + fw.end(), language, kind)
-                if hit:
-                    unit, dimension = hit[0].unit, hit[0].kind
-                    end = hit[1]
-                    break
-        if dimension == "count":
-            if is_plain_year and not scale:
-                continue  # a year: flows/dates.py
-            counted = _counted(text, end, language)
-            if counted is None:
-                continue  # a bare number with nothing counted ('Il Sole 24 Ore'): not a quantity
-        found.append(dict(start=start, end=end, value=value, unit=unit, dimension=dimension, counted=counted))
-    # ordinals: '5th', 'quinto', 'thứ năm'
-    fw = function_words(language)
-    pattern = _word_pattern(language, "ordinal")
-    if pattern is not None:
-        for m in re.finditer(r"(?<!\w)(?:" + pattern.pattern[3:-1] + r")", text, re.IGNORECASE):
-            word = _match_word(text, m.start(), language, "ordinal")
-            if word is None or not free(m.start(), m.end()):
-                continue
-            nxt = re.match(r"\s+(\w+)", text[m.end():])
-            single = " " not in word[0].surface
-            if single and (nxt is None or nxt.group(1).casefold() in fw):
-                continue  # 'secondo il ...' is 'according to', not 'second'
-            found.append(dict(start=m.start(), end=m.end(), value=word[0].value, unit="ordinal", dimension="ordinal", counted=None))
-    suffixes = unit_words(language).get("ordinal_suffix", [])
-    pattern = _ordinal_suffix_pattern(language) if suffixes else None
-    for m in pattern.finditer(text) if pattern else ():
-        if free(m.start(), m.end()):
-            found.append(dict(start=m.start(), end=m.end(), value=float(m.group(1)), unit="ordinal", dimension="ordinal", counted=None))
+        q = _number_quantity(text, m, language)
+        if q is not None and free(q["start"], q["end"]):
+            found.append(q)
+    _ordinals(text, language, found, free)  # before number words: vi 'thứ năm' is 'fifth', not 'five'
+    _number_words(text, language, found, free)
     return sorted(found, key=lambda q: q["start"])
 
 
+def _number_quantity(text: str, m: re.Match, language: str) -> dict | None:
+    start, end = m.start(), m.end()
+    before = text[start - 1] if start else ""
+    value = parse_number(m.group(1), m.group(2), m.group(3), language)
+    is_plain_year = re.fullmatch(r"(1[89]|20)\d\d", m.group(0)) is not None
+    unit, dimension, counted = "count", "count", None
+    # currency before: €100, $5, USD 100, Rp5, RM 5
+    window = max(0, start - 6)
+    stripped = text[window:start].rstrip()
+    for w in unit_words(language).get("currency", []):
+        if stripped.endswith(w.surface):
+            lead = stripped[:-len(w.surface)]
+            if w.surface[0].isalpha() and lead and lead[-1].isalnum():
+                continue  # the letters end another word
+            unit, dimension = w.unit, "currency"
+            start = window + len(lead)
+            break
+    if dimension == "count":
+        if before and _CASED_LETTER.match(before):
+            return None  # a digit inside a word: TVN24, B737, m2
+        if _REFERENCE.search(text, max(0, start - 8), start):
+            return None  # art. 130, Nr. 5
+        # a percent sign or word before the number: '%5', 'yüzde 5'
+        pct = regex.search(r"%\s?$", text[max(0, start - 2):start])
+        if pct is None:
+            for w in unit_words(language).get("percent", []):
+                if w.surface.isalpha() and regex.search(regex.escape(w.surface) + r"\s$", text[max(0, start - 30):start],
+                                                        regex.IGNORECASE):
+                    pct = w
+                    break
+        if pct is not None:
+            span = len(pct.group(0)) if hasattr(pct, "group") else len(pct.surface) + 1
+            return dict(start=start - span, end=end, value=value, unit="%", dimension="percent", counted=None)
+    pos = _after(text, end)
+    scale = _match_word(text, end, language, "scale") or _match_word(text, pos, language, "scale")
+    if scale:
+        value = round(value * scale[0].value, 6)  # 8,2 Millionen is 8200000, not 8199999.999999999
+        end = scale[1]
+        pos = _after(text, end)
+    if dimension == "count":
+        for kind in ("percent", "currency", "area", "mass", "length"):
+            hit = _match_word(text, end, language, kind) or _match_word(text, pos, language, kind)
+            if hit is None:
+                # 'di euro', 'de dólares': one function word between the number and its unit
+                fw = regex.match(r"([\p{L}\p{M}]+)(?:\s+|['’])", text[pos:])
+                if fw and fw.group(1).casefold() in function_words(language):
+                    hit = _match_word(text, pos + fw.end(), language, kind)
+            if hit:
+                unit, dimension = hit[0].unit, hit[0].kind
+                if kind in UNIT_KINDS_WITH_FACTOR and hit[0].value not in (0.0, 1.0):
+                    value = round(value * hit[0].value, 6)  # dunam -> 1000 m2
+                end = hit[1]
+                break
+    if dimension == "count" and (duration := _duration(text, end, language)):
+        return dict(start=start, end=duration[1], value=value, unit=duration[0], dimension="duration", counted=None)
+    if dimension == "count":
+        nxt = text[end:end + 1]
+        if nxt and _CASED_LETTER.match(nxt):
+            return None  # a code glued to the number: 5G, 4K, 3D
+        if is_plain_year and not scale:
+            return None  # a year: flows/extract/dates.py
+        counted = _counted(text, end, language)
+        if counted is None:
+            return None  # a bare number with nothing counted ('Il Sole 24 Ore'): not a quantity
+    return dict(start=start, end=end, value=value, unit=unit, dimension=dimension, counted=counted)
+
+
 @cache
-def _ordinal_suffix_pattern(language: str) -> re.Pattern:
-    """Digits followed by an ordinal ending of the language: en 21st, 3rd."""
-    ends = "|".join(re.escape(w.surface) for w in unit_words(language)["ordinal_suffix"])
-    return re.compile(rf"(?<!\w)(\d{{1,3}})(?:{ends})(?!\w)")
+def _duration_pattern(language: str) -> regex.Pattern | None:
+    from flows.lexicon import calendar
+
+    alternation = calendar.alternation(calendar.vocabulary(language).units)
+    return regex.compile(r"\s?(?:" + alternation + ")", regex.IGNORECASE) if alternation else None
+
+
+def _duration(text: str, pos: int, language: str) -> tuple[str, int] | None:
+    """A time unit right after a number ('31 anni', 'hai năm', '3 дня', '48小时'): (unit, end)."""
+    from flows.lexicon import calendar
+
+    pattern = _duration_pattern(language)
+    m = pattern.match(text, pos) if pattern is not None else None
+    if not m or m.group(0).lstrip()[:1].isupper():
+        return None  # 'Il Sole 24 Ore' is a name, not 24 hours
+    return calendar.vocabulary(language).units[" ".join(m.group(0).casefold().split()).strip(".")], m.end()
+
+
+def _number_words(text: str, language: str, found: list[dict], free) -> None:
+    """Spelled-out numbers that count something: 'two people', 'tres muertos', 'twee containers'."""
+    pattern = _word_pattern(language, "number_word")
+    if pattern is None:
+        return
+    fw = function_words(language)
+    for m in regex.finditer(r"(?<![\p{L}\p{M}])(?:" + pattern.pattern[3:-1] + r")", text, regex.IGNORECASE):
+        word = _match_word(text, m.start(), language, "number_word")
+        if word is None or word[0].value <= 1 or not free(m.start(), word[1]):
+            continue  # 'one', 'un', 'ein' are mostly articles
+        value, end = word[0].value, word[1]
+        scale = _match_word(text, _after(text, end), language, "scale")
+        if scale:
+            value, end = value * scale[0].value, scale[1]
+        if duration := _duration(text, end, language):
+            found.append(dict(start=m.start(), end=duration[1], value=value, unit=duration[0], dimension="duration",
+                              counted=None))
+            continue
+        if _match_word(text, _after(text, end), language, "number_word"):
+            continue  # 'twenty five': compound spelled numbers are not guessed
+        counted = _counted(text, end, language)
+        if counted is None or counted.casefold() in fw:
+            continue
+        found.append(dict(start=m.start(), end=end, value=value, unit="count", dimension="count", counted=counted))
+
+
+def _ordinals(text: str, language: str, found: list[dict], free) -> None:
+    fw = function_words(language)
+    according = _according_words(language)
+    pattern = _word_pattern(language, "ordinal")
+    if pattern is not None:
+        for m in regex.finditer(r"(?<![\p{L}\p{M}])(?:" + pattern.pattern[3:-1] + r")", text, regex.IGNORECASE):
+            word = _match_word(text, m.start(), language, "ordinal")
+            if word is None or not free(m.start(), word[1]):
+                continue
+            end = word[1]
+            nxt = regex.match(r"(?:\s+|-)([\p{L}\p{M}]+)", text[end:])
+            single = " " not in word[0].surface
+            if single and (nxt is None or nxt.group(1).casefold() in fw):
+                continue  # 'secondo il ...' is 'according to', not 'second'
+            if single and m.group(0).casefold() in according and nxt and nxt.group(1)[:1].isupper():
+                continue  # 'Secondo Reuters'
+            found.append(dict(start=m.start(), end=end, value=word[0].value, unit="ordinal", dimension="ordinal", counted=None))
+    # an ordinal glued onto the next word: de 'fünftgrößte'
+    stems = unit_words(language).get("ordinal_stem", [])
+    if stems:
+        alts = "|".join(regex.escape(w.surface) for w in stems)
+        for m in regex.finditer(rf"(?<![\p{{L}}\p{{M}}])({alts})(?=\p{{Ll}}{{3,}})", text, regex.IGNORECASE):
+            w = next(w for w in stems if w.surface.casefold() == m.group(1).casefold())
+            if free(m.start(), m.end()):
+                found.append(dict(start=m.start(), end=m.end(), value=w.value, unit="ordinal", dimension="ordinal", counted=None))
+    suffixes = unit_words(language).get("ordinal_suffix", [])
+    if suffixes:
+        for m in _ordinal_suffix_pattern(language).finditer(text):
+            if free(m.start(), m.end()):
+                found.append(dict(start=m.start(), end=m.end(), value=float(m.group(1)), unit="ordinal",
+                                  dimension="ordinal", counted=None))
+
+
+@cache
+def _ordinal_suffix_pattern(language: str) -> regex.Pattern:
+    """Digits followed by an ordinal ending of the language: en 21st, 3rd, 5th-largest."""
+    ends = "|".join(regex.escape(w.surface) for w in unit_words(language)["ordinal_suffix"])
+    return regex.compile(rf"(?<![\p{{L}}\p{{M}}\d])(\d{{1,3}})(?:{ends})(?![\p{{L}}\p{{M}}])", regex.IGNORECASE)
 
 
 def extract_quantities(articles: pl.DataFrame, sentences: pl.DataFrame, dates: pl.DataFrame) -> pl.DataFrame:
@@ -220,12 +339,13 @@ def extract_quantities(articles: pl.DataFrame, sentences: pl.DataFrame, dates: p
     rows = []
     for s in sentences.filter(pl.col("kind") != "other").iter_rows(named=True):
         language = languages[s["article_id"]]
-        ordinals = _word_pattern(language, "ordinal")
-        if not _DIGIT.search(s["text"]) and (ordinals is None or not ordinals.search(s["text"])):
-            continue  # pre-filter: no digit and no ordinal word
+        words = [p for p in (_word_pattern(language, "ordinal"), _word_pattern(language, "number_word")) if p is not None]
+        if not _DIGIT.search(s["text"]) and not any(p.search(s["text"]) for p in words):
+            continue  # pre-filter: no digit, no ordinal or number word
         base = s["start_char"]
         masked = [(a - base, z - base) for a, z in masks.get(s["sentence_id"], [])]
-        for n, q in enumerate(extract_sentence(s["text"], languages[s["article_id"]], masked)):
+        masked += [(h.start, h.end) for h in find_outlets(s["text"])]  # 'Il Sole 24 Ore', 'TVN24' are names
+        for n, q in enumerate(extract_sentence(s["text"], language, masked)):
             rows.append({
                 "quantity_id": f"{s['sentence_id']}-q{n}", "article_id": s["article_id"], "sentence_id": s["sentence_id"],
                 "surface": s["text"][q["start"]:q["end"]], "value": q["value"], "unit": q["unit"],

@@ -132,17 +132,17 @@ def _starts_with_cue(s: str, language: str, kind: str, within: int = 0) -> bool:
 def _is_source_line(s: str, language: str) -> bool:
     """'Source: X', 'Källor: X och Y', '(Theo FT)': a label then a few names, nothing else."""
     inner = s.strip()
-    if len(inner.split()) > 18:
+    if len(inner.split()) > 18 or len(inner) > 200:
         return False  # a label and at most 15 names: longer text is body
-    wrapped = inner.startswith("(") and inner.endswith(")")
+    wrapped = inner[:1] in "(（[【" and inner[-1:] in ")）]】"
     if wrapped:
         inner = inner[1:-1].strip()
     hits = find_cues(inner, language, "source_label")
     if not hits or hits[0][0] != 0:
         return False
     label_end = hits[0][1]
-    has_colon = inner[label_end:label_end + 2].lstrip().startswith(":") or inner[:label_end].endswith(":")
-    rest = inner[label_end:].lstrip(" :")
+    has_colon = inner[label_end:label_end + 2].lstrip()[:1] in (":", "：") or inner[:label_end].endswith((":", "："))
+    rest = inner[label_end:].lstrip(" :：")
     return bool(rest) and (has_colon or wrapped) and _words(rest) <= 15
 
 

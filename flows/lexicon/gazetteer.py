@@ -21,7 +21,7 @@ from functools import cache, lru_cache
 import polars as pl
 
 from flows.config import SEEDS_DIR
-from flows.lexicon.reference import ANY_LANGUAGE, cues, outlets
+from flows.lexicon.reference import ANY_LANGUAGE, cues, outlets, proclitics, unspaced
 
 # CLDR regions worth recognising besides countries (continents, the EU)
 REGIONS = {"EU", "150", "142", "002", "019", "009", "145", "151", "154", "155", "039", "053"}
@@ -49,6 +49,15 @@ def fold(text: str) -> str:
     """Casefold and strip diacritics: for comparing word stems (chińskiego ~ Chiny)."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return " ".join("".join(ch for ch in decomposed if not unicodedata.combining(ch)).split())
+
+
+# Georgian has capitals in Unicode (Mtavruli) that running text does not use
+_CASELESS_IN_PRACTICE = re.compile("[\u10a0-\u10ff\u1c90-\u1cbf\u2d00-\u2d2f]")
+
+
+def is_cased(text: str) -> bool:
+    """True when the text is written with capitals in practice (Latin, Greek, Cyrillic, Armenian...)."""
+    return any(ch.upper() != ch.lower() and not _CASELESS_IN_PRACTICE.match(ch) for ch in text)
 
 
 def _babel_locale(language: str):
@@ -104,7 +113,8 @@ def _cities() -> dict[str, Entry]:
         if c["population"] >= ALTERNATES_MIN_POPULATION:
             names += [
                 a for a in c.get("alternatenames", [])
-                if len(a) >= MIN_ALTERNATE_CHARS and not a.isupper() and a[:1].isupper() and "[" not in a
+                if "[" not in a and ((len(a) >= MIN_ALTERNATE_CHARS and not a.isupper() and a[:1].isupper())
+                                     or (not is_cased(a) and len(a) >= (2 if unspaced(a) else 3)))
             ]
         for name in names:
             out.setdefault(norm(name), entry)
@@ -249,3 +259,62 @@ def non_names(language: str) -> frozenset[str]:
 def lowercase_aliases() -> frozenset[str]:
     """Listed one-word aliases written in lower case (dpa): found even though they are not capitalised."""
     return frozenset(alias for _, alias in _listed().values() if " " not in alias and alias[:1].islower())
+
+
+# ---------------------------------------------------------------- names in scripts without capitals
+
+
+@cache
+def _uncased_automaton(language: str):
+    """An Aho-Corasick automaton over the known names written in scripts without capitals (Arabic, Hebrew,
+    Devanagari, Georgian, Hangul, Han, kana, Thai...): there, names cannot be found by capitalisation."""
+    import ahocorasick
+
+    names: dict[str, Entry] = {}
+    for key, entry in territory_names(language).items():
+        names.setdefault(key, entry)
+    for key, (entry, _) in _listed().items():
+        names.setdefault(key, entry)
+    for key, entry in _cities().items():
+        names.setdefault(key, entry)
+    automaton = ahocorasick.Automaton()
+    count = 0
+    for key, entry in names.items():
+        if is_cased(key) or len(key) < (2 if unspaced(key) else 3):
+            continue
+        automaton.add_word(key, (len(key), entry))
+        count += 1
+    if not count:
+        return None
+    automaton.make_automaton()
+    return automaton
+
+
+def uncased_names(text: str, language: str) -> list[tuple[int, int, Entry]]:
+    """Known names in `text` written in scripts without capitals, leftmost-longest, without overlaps.
+
+    In scripts with spaces a name must start a word (a proclitic of the language may be glued before it:
+    ar 'والمغرب'); it may carry a suffix (ka 'მაროკოში', ko '모로코에서')."""
+    automaton = _uncased_automaton(language)
+    if automaton is None or not text:
+        return []
+    folded = text.casefold()
+    if len(folded) != len(text):
+        folded = text
+    glued = proclitics(language)
+    hits = []
+    for end, (length, entry) in automaton.iter(folded):
+        start = end - length + 1
+        name = folded[start:end + 1]
+        if not unspaced(name) and start > 0 and folded[start - 1].isalnum():
+            before = folded[start - 1]
+            if not (before in glued and (start < 2 or not folded[start - 2].isalnum())):
+                continue
+        hits.append((start, end + 1, entry))
+    hits.sort(key=lambda h: (h[0], -(h[1] - h[0])))
+    kept, last = [], -1
+    for h in hits:
+        if h[0] >= last:
+            kept.append(h)
+            last = h[1]
+    return kept

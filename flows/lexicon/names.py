@@ -12,13 +12,15 @@ from difflib import SequenceMatcher
 from functools import cache, lru_cache
 
 import polars as pl
+import regex
 import stopwordsiso
 
 from flows.config import setting
-from flows.lexicon.reference import ANY_LANGUAGE, cues, lookup_outlet, outlets
+from flows.lexicon.reference import ANY_LANGUAGE, cues, find_cues, lookup_outlet, outlets
 
 # Apostrophes end a token: "l’Università" -> "l", "Università"; "Alibaba’s" -> "Alibaba", "s".
-TOKEN = re.compile(r"[@#]?\w+(?:[-.&]\w+)*", re.UNICODE)
+# letters with their vowel signs and other combining marks (Devanagari, Bengali, Thai): one token
+TOKEN = regex.compile(r"[@#]?[\p{L}\p{M}\p{N}_]+(?:[-.&][\p{L}\p{M}\p{N}_]+)*")
 FUZZY_OUTLET_RATIO = 0.85
 
 
@@ -119,3 +121,26 @@ def _fuzzy_aliases() -> list[tuple[str, str, str]]:
         for row in outlets().iter_rows(named=True)
         if len(row["alias"]) >= 6
     ]
+
+
+DESCRIPTOR_TYPES = {"descriptor_per": "PER", "descriptor_org": "ORG", "descriptor_loc": "LOC"}
+
+
+def descriptor_type(phrase: str, language: str) -> str | None:
+    """PER / ORG / LOC when the phrase describes instead of naming; 'PRON' for a bare pronoun."""
+    if not phrase:
+        return None
+    words = [w.strip(".,;:’'") for w in phrase.casefold().split() if w.strip(".,;:’'")]
+    fw = function_words(language)
+    if words and all(w in fw for w in words):
+        return "PRON"
+    if any(ch.isupper() for w in phrase.split() for ch in w[:1]) and not phrase[:1].isupper():
+        return None  # a name inside the phrase ("the spokesman of Cainiao"): the phrase names someone
+    hits = [(z, kind) for kind in DESCRIPTOR_TYPES for _, z, _ in find_cues(phrase, language, kind)]
+    if not hits:
+        return None
+    end, kind = max(hits)
+    rest = [w for w in phrase[end:].casefold().split() if w.strip(".,;:’'") not in fw]
+    if rest:
+        return None  # a title before a name ("Bakan Mehmet Şimşek", "الوزير أحمد"): the phrase names someone
+    return DESCRIPTOR_TYPES[kind]

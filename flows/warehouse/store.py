@@ -47,12 +47,15 @@ class Warehouse:
     # ------------------------------------------------------------ connections
 
     @contextmanager
-    def connect(self, read_only: bool = False, sandbox: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection; waits (bounded back-off) while another process holds the file."""
+    def connect(self, read_only: bool = False, sandbox: bool = False,
+                wait_seconds: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection; waits (bounded back-off) while another process holds the file: `wait_seconds`,
+        by default `[warehouse] lock_wait_seconds`."""
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         config = dict(SANDBOX) if sandbox else {}
-        deadline = time.monotonic() + float(setting("warehouse", "lock_wait_seconds"))
+        wait = float(setting("warehouse", "lock_wait_seconds") if wait_seconds is None else wait_seconds)
+        deadline = time.monotonic() + wait
         pause = 0.05
         while True:
             try:
@@ -64,7 +67,7 @@ class Warehouse:
                 if time.monotonic() >= deadline:
                     raise WarehouseBusy(
                         f"warehouse {self.path} is held by another process (a run or a reader) for more than "
-                        f"{setting('warehouse', 'lock_wait_seconds')} s; try again when it is free"
+                        f"{wait:g} s; try again when it is free"
                     ) from exc
                 time.sleep(pause)
                 pause = min(pause * 2, 1.0)
@@ -177,6 +180,19 @@ class Warehouse:
         with self.connect(read_only=True) as con:
             # in a fixed order: the corpus-wide steps must not depend on how DuckDB scans
             return {name: con.sql(f"SELECT * FROM staging.{name} ORDER BY {TABLES[name].order}").pl() for name in names}
+
+    def read_embeddings(self) -> pl.DataFrame:
+        with self.connect(read_only=True) as con:
+            return con.sql("SELECT key, vector FROM cache.embeddings").pl()
+
+    def cache_embeddings(self, frame: pl.DataFrame) -> None:
+        """Keep new vectors (derived data keyed by model and text: written outside publish, harmlessly)."""
+        if frame.is_empty():
+            return
+        with self.connect() as con:
+            con.register("vectors", frame.to_arrow())
+            con.execute("INSERT OR IGNORE INTO cache.embeddings SELECT key, vector FROM vectors")
+            con.unregister("vectors")
 
     def write_staging(self, frames: dict[str, pl.DataFrame]) -> None:
         """Replace whole staging tables (the corpus-wide steps write their results this way)."""

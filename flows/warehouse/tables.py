@@ -169,9 +169,16 @@ CLAIMS = Table(
         _c("language", "VARCHAR", "the sentence's language"),
         _c("source_name", "VARCHAR", "who the claim is attributed to (speaker, outlet or agency)", True),
         _c("source_kind", "VARCHAR", "'outlet' | 'agency' | 'speaker'"),
-        _c("attribution", "VARCHAR", "quote | reported | according_to | source_line | inherited", True),
-        _c("cue", "VARCHAR", "the lexicon cue that established the attribution ('' when inherited)"),
-        _c("start_char", "INTEGER"),
+        _c("attribution", "VARCHAR", "quote | reported | according_to (the claim names its source) | inherited "
+                                     "(goes on with the previous speaker) | own_voice (the outlet's own) | source_line "
+                                     "(outlet unknown: the origin its source line names)", True),
+        _c("cue", "VARCHAR", "the lexicon cue that established the attribution ('' when none)"),
+        _c("source_surface", "VARCHAR", "the words naming the source as written ('the e-commerce giant'), when written"),
+        _c("source_start", "INTEGER", "offsets of source_surface in articles.text"),
+        _c("source_end", "INTEGER"),
+        _c("cue_start", "INTEGER", "offsets of the cue in articles.text"),
+        _c("cue_end", "INTEGER"),
+        _c("start_char", "INTEGER", "the claim's span: the sentence, or the clause of it that carries the claim"),
         _c("end_char", "INTEGER"),
         _c("source_entity_id", "VARCHAR", "the entity the source names (curated.entities)"),
         _c("entity_ids", "VARCHAR[]", "entities mentioned in the claim"),
@@ -179,7 +186,7 @@ CLAIMS = Table(
         _c("date_ids", "VARCHAR[]", "dates stated in the claim"),
     ),
     primary_key=("claim_id",), order="claim_id", parents=(("sentences", "sentence_id"),),
-    checks=("attribution IN ('quote', 'reported', 'according_to', 'source_line', 'inherited')",
+    checks=("attribution IN ('quote', 'reported', 'according_to', 'inherited', 'own_voice', 'source_line')",
             "length(trim(source_name)) > 0"),
 )
 
@@ -250,8 +257,9 @@ QUANTITIES = Table(
         _c("sentence_id", "VARCHAR", required=True),
         _c("surface", "VARCHAR", "'100milioni di euro', '3,7 tỷ euro', '30,000 square meter'", True),
         _c("value", "DOUBLE", "normalised: scale words applied (100000000, 3700000000, 30000)", True),
-        _c("unit", "VARCHAR", "ISO 4217 code | % | m2 | km2 | t | kg | km | count | ordinal | fraction", True),
-        _c("dimension", "VARCHAR", "currency | percent | area | mass | length | count | ordinal | fraction"),
+        _c("unit", "VARCHAR", "ISO 4217 code | % | m2 | km2 | ha | t | kg | km | m | count | ordinal | fraction | "
+                              "year | month | week | day | hour", True),
+        _c("dimension", "VARCHAR", "currency | percent | area | mass | length | count | ordinal | fraction | duration"),
         _c("counted", "VARCHAR", "for counts: the thing counted"),
         _c("start_char", "INTEGER"),
         _c("end_char", "INTEGER"),
