@@ -55,6 +55,7 @@ BREAK = {
     "sentence language is a valid ISO 639 code": "language = 'zz'",
     "sentence language confidence within [0, 1]": "language_confidence = -0.5",
     "every story has articles": "articles = 0",  # a copied story has no articles: every copy breaks it
+    "outlet kind is outlet, agency or unknown": "kind = 'blog'",
 }
 ALL_BAD = {"claim_clusters", "stories", "articles"}  # articles: a copy would break the stories' article counts
 
@@ -86,10 +87,14 @@ def _inject(warehouse: str) -> dict:
             cols = [c.name for c in t.columns]
             rows = con.execute(f"SELECT count(*) FROM staging.{table}").fetchall()[0][0]
             assert rows, table
-            select = ", ".join(f"{c} || '~' || i AS {c}" if c in (key, *(("name",) if table == "citations" else ())) else c
-                               for c in cols)
+            # new keys for the copies (and new names for copied citations, which must stay one per outlet)
+            select = ", ".join(f"{c} || '~' || i AS {c}" if c == key else f"{c} || '^' || i AS {c}"
+                               if (table, c) == ("citations", "name") else c for c in cols)
             if table == "articles":  # copies must not change the stories' article counts: no story
                 select = select.replace("story_id", "NULL::VARCHAR AS story_id")
+            if table == "outlets":  # a copied outlet is cited nowhere (its counts must say so)
+                select = select.replace("citing_articles", "0 AS citing_articles").replace(
+                    "published_articles", "1 AS published_articles")
             con.execute(f"""CREATE TEMP TABLE copies AS
                 SELECT {select}, i FROM (SELECT *, row_number() OVER () AS rn FROM staging.{table}) t,
                      range(0, {(n + rows - 1) // rows}) r(i)

@@ -103,6 +103,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"ran the pipeline on {source} ({summary['articles_in']} articles, {summary['status']}) "
                   f"in {runs[source][2]:.0f} s", file=sys.stderr)
         warehouse, summary, seconds = runs[source]
+        if summary["status"] not in ("published", "unchanged"):
+            print(f"\n## {split}: not scored: the run ended {summary['status']} ({summary['reason']})")
+            result["splits"][split] = {"run": {"status": summary["status"], "reason": summary["reason"]}}
+            continue
         rows = card(score(corpus, Warehouse(warehouse), {split}))
         result["splits"][split] = {"run": {"status": summary["status"], "seconds": round(seconds, 1),
                                            "timings": summary["timings"]}, "scores": rows}

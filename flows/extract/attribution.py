@@ -22,8 +22,9 @@ from dataclasses import dataclass
 import polars as pl
 
 from flows.config import setting
-from flows.lexicon.gazetteer import fold, non_names
-from flows.lexicon.names import function_words, name_spans, resolve_outlet, tokens
+from flows.lexicon import lemmas
+from flows.lexicon.gazetteer import fold, is_cased, non_names, org_words
+from flows.lexicon.names import descriptor_type, function_words, name_spans, resolve_outlet, tokens
 from flows.lexicon.reference import find_cues, find_outlets, unspaced
 from flows.warehouse.tables import CLAIMS
 
@@ -97,7 +98,23 @@ def _as_source(phrase: str, language: str) -> tuple[str, str] | None:
     phrase = _strip_function_words(phrase, language)
     if not phrase or not any(ch.isalpha() for ch in phrase):
         return None
+    if not is_cased(phrase) or descriptor_type(phrase, language):
+        return phrase, "speaker"  # no capitals to go by, or a description resolved to a name later
+    # in a script with capitals, a source names someone: "statement issued to media outlets",
+    # "wet- en regelgeving te houden" or German "Informationen" name no one
+    skip = non_names(language)
+    names = [n for n in name_spans(phrase, language)
+             if not _common_noun_run(n.text, language) and fold(n.text) not in skip and n.text.casefold() not in skip]
+    if not names and not any(fold(w) in org_words(language) for w in phrase.split()):
+        return None  # "the federal statistics office" names an organisation: an org word is enough
     return phrase, "speaker"
+
+
+def _common_noun_run(text: str, language: str) -> bool:
+    """In a language that capitalises every noun, a run of words the dictionary knows ('Berichten')."""
+    if language not in setting("names", "capitalised_nouns"):
+        return False
+    return all(lemmas.is_known(w, language) or lemmas.is_known(w.lower(), language) for w in text.split())
 
 
 def _phrase_before(text: str, cue_start: int, language: str) -> str | None:
@@ -163,6 +180,11 @@ def _phrase_after(text: str, cue_end: int, language: str) -> str | None:
     names = name_spans(text, language, cue_end, toks[-1][1])
     if names:
         return names[0].text  # "theo dữ liệu của Ngân hàng Quốc gia Bỉ" -> the bank
+    if m is not None and text[m.start()] == ",":
+        # an appositive name after a title: "a déclaré le directeur général, Boudewijn Siemons, lors ..."
+        after = name_spans(text, language, m.end(), min(len(text), m.end() + 60))
+        if after and not text[m.end():after[0].start].strip():
+            return after[0].text
     return text[toks[0][0]:toks[-1][1]]
 
 
@@ -423,7 +445,8 @@ def extract_claims(articles: pl.DataFrame, sentences: pl.DataFrame, citations: p
             if not is_checkable(part, language):
                 continue
             found = sentence_source(part, language) if len(spans) > 1 else sources.get(s["sentence_id"])
-            cued = found is None and s["sentence_id"] in sources  # a reporting verb with no subject of its own
+            # a reporting verb with no subject of its own (pro-drop: "Ha aggiunto che ...") goes on with the speaker
+            cued = found is None and s["sentence_id"] in sources and not name_spans(part, language)
             if found is None and speaker is not None and n == 0 and (cued or _continues(part, language)):
                 found = Source(speaker.name, speaker.kind, "inherited", "", speaker.surface)
             source = found or own or Source(None, None, "own_voice", "")

@@ -16,9 +16,12 @@ from functools import lru_cache
 
 import polars as pl
 
+from flows.config import setting
+
 from flows.lexicon import gazetteer
 from flows.lexicon import lemmas
 from flows.lexicon.gazetteer import fold, norm
+from flows.lexicon.reference import cues, find_cues
 from flows.lexicon.names import descriptor_type, function_words, name_spans, resolve_outlet, tokens
 
 MENTION_SCHEMA = {
@@ -169,6 +172,67 @@ def _trim(span, text: str, acc: _ArticleMentions):
     return span if words else None
 
 
+def _split_around_known(span, known_spans: list[tuple[int, int]], language: str) -> list:
+    """A known place or a country's adjective run together with a person's name is two things:
+    'США Дональд Трамп', 'Paris Rémy Heitz', 'Ukrainian President Volodymyr Zelenskyy' -> the name after
+    it. Organisations keep their place in their name ('Belgian State Security Service')."""
+    words = span.text.split()
+    if len(words) < 2:
+        return [span]
+    cut = max((z for a, z in known_spans if span.start <= a and z < span.end), default=None)
+    if cut is None:
+        first = words[0]
+        if gazetteer.demonym(first, _lemma(first, language), language) is None:
+            return [span]
+        cut = span.start + len(first)
+    rest = span.text[cut - span.start:]
+    lead = len(rest) - len(rest.lstrip(" -–"))
+    rest = rest.strip(" -–")
+    if not rest or not rest[:1].isupper():
+        return [span]
+    org = gazetteer.org_words(language)
+    if any(fold(w) in org for w in span.text.split()):
+        return [span]  # 'Belgian State Security Service', 'Morocco’s geophysical centre'
+    start = cut + lead
+    return [type(span)(start, start + len(rest), rest)]
+
+
+@lru_cache(maxsize=256)
+def _titles(language: str):
+    """Titles written before a person's name: the language's person descriptors without their article
+    ('the minister' -> 'minister', 'der Präsident' -> 'Präsident')."""
+    import regex
+
+    fw = function_words(language)
+    titles = set()
+    for cue in cues().filter(pl.col("kind") == "descriptor_per", pl.col("language") == language)["cue"]:
+        words = cue.split()
+        while words and words[0].casefold().strip("’'") in fw:
+            words = words[1:]
+        if words:
+            titles.add(" ".join(words))
+    if not titles:
+        return None
+    alternation = "|".join(regex.escape(t) for t in sorted(titles, key=len, reverse=True))
+    return regex.compile(rf"(?:(?:{alternation})(?![\p{{L}}\p{{M}}])[\s-]*)+", regex.IGNORECASE)
+
+
+def _without_title(span, language: str):
+    """A person's name without the title before it: 'Minister Vincent Van Quickenborne' -> the name."""
+    words = span.text.split()
+    pattern = _titles(language)
+    if len(words) < 2 or pattern is None:
+        return span, words
+    m = pattern.match(span.text)
+    if not m:
+        return span, words
+    rest = span.text[m.end():]
+    if not rest or not rest[:1].isupper():
+        return span, words
+    trimmed = type(span)(span.end - len(rest), span.end, rest)
+    return trimmed, rest.split()
+
+
 def _opens_sentence(text: str, start: int) -> bool:
     return not text[:start].strip(" \"'“”„«»‘’([-–—:")
 
@@ -198,6 +262,7 @@ def _sentence_mentions(acc: _ArticleMentions, sid: str, base: int, text: str, sp
     skip = gazetteer.non_names(language)
     persons: dict[str, str] = {}
     known_spans = list(taken)
+    spans = [piece for span in spans for piece in _split_around_known(span, known_spans, language)]
     for span in spans:
         if any(a <= span.start and span.end <= z for a, z in known_spans) or overlaps(span.start, span.end) \
                 and not any(span.start <= a and z <= span.end for a, z in known_spans):
@@ -223,11 +288,24 @@ def _sentence_mentions(acc: _ArticleMentions, sid: str, base: int, text: str, sp
                 acc.add(sid, base, span.start, span.end, span.text, entry.key, "fuzzy", "ORG")
                 taken.append((span.start, span.end))
                 continue
+        span, words = _without_title(span, language)
+        if span is None:
+            continue
+        how = "name"
+        if language in setting("names", "capitalised_nouns"):
+            # every noun is capitalised there: a capitalised word is a name only when the dictionary does
+            # not know it, or a longer name of common words repeats across the corpus (decided in linking)
+            common = [lemmas.is_known(w, language) or lemmas.is_known(w.lower(), language) for w in words]
+            if all(common):
+                if len(words) == 1:
+                    continue
+                how = "common_words"
         hint = _type_hint(span.text, language)
         key = name_key(span.text)
-        acc.add(sid, base, span.start, span.end, span.text, key, "name", hint)
-        if hint == "PER":
-            persons[fold(words[-1])] = key
+        acc.add(sid, base, span.start, span.end, span.text, key, how, hint)
+        if hint == "PER":  # 'Quickenborne', 'Van Quickenborne' may stand for 'Vincent Van Quickenborne'
+            for k in range(1, len(words)):
+                persons.setdefault(fold(" ".join(words[k:])), key)
         if len(words) == 1:
             lemma = _lemma(span.text, language)
             if lemma != span.text:
@@ -295,7 +373,7 @@ def extract_mentions(articles: pl.DataFrame, sentences: pl.DataFrame, claims: pl
             persons.update(_sentence_mentions(acc, s["sentence_id"], s["start_char"], s["text"], speakers.get(s["sentence_id"], [])))
         # a surname alone may be the person named in full in the same article (decided corpus-wide)
         for r in acc.rows:
-            if r["how"] == "name" and " " not in r["surface"] and fold(r["surface"]) in persons:
+            if r["how"] == "name" and fold(r["surface"]) in persons and persons[fold(r["surface"])] != r["entity_key"]:
                 acc.edge(r["entity_key"], persons[fold(r["surface"])], "surname")
         rows.extend(acc.rows)
         edges.extend(acc.edges)

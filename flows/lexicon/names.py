@@ -144,3 +144,28 @@ def descriptor_type(phrase: str, language: str) -> str | None:
     if rest:
         return None  # a title before a name ("Bakan Mehmet Şimşek", "الوزير أحمد"): the phrase names someone
     return DESCRIPTOR_TYPES[kind]
+
+
+_DIGRAPHS = (("ph", "f"), ("th", "t"), ("kh", "k"), ("sh", "s"), ("ch", "s"), ("zh", "s"), ("ts", "s"), ("dh", "d"),
+             ("gh", "g"), ("ck", "k"), ("dj", "g"), ("dzh", "g"))
+_CONSONANT_CLASS = str.maketrans({"c": "k", "q": "k", "j": "g", "z": "s", "x": "s", "w": "v", "l": "r", "p": "b"})
+
+
+@lru_cache(maxsize=100_000)
+def skeleton(name: str) -> str:
+    """How a name sounds, in consonants, whatever its script: 'Илон Маск', 'Elon Musk' -> 'rn msk'.
+
+    Transliterated to Latin (anyascii), digraphs folded, vowels and h dropped, consonants that scripts
+    and transcriptions confuse merged (c/k/q, j/g, z/s, w/v, l/r, p/b), repeats collapsed. Used to find
+    one person written in several scripts; two different names rarely share a long skeleton."""
+    from anyascii import anyascii
+
+    words = []
+    for word in re.sub(r"[^a-z ]", "", anyascii(name).lower().replace("-", " ")).split():
+        for a, b in _DIGRAPHS:
+            word = word.replace(a, b)
+        word = re.sub(r"[aeiouyh]", "", word).translate(_CONSONANT_CLASS)
+        word = re.sub(r"(.)\1+", r"\1", word)
+        if word:
+            words.append(word)
+    return " ".join(words)

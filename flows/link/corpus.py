@@ -28,6 +28,7 @@ def link(staged: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
     embedder = Embedder(staged.get("embeddings"))
     out = resolve_entities(staged)
     out.update(link_stories({**staged, **out}, embedder))
+    out["outlets"] = outlets(staged["articles"], out["citations"])
     out["embeddings"] = embedder.new_frame()
     return out
 
@@ -73,6 +74,30 @@ def resolve_entities(staged: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]
         pl.Series("entity_id", [alias_index.get(fold(n)) for n in citations["name"]], pl.String)
     )
     return {"entities": ents, "entity_aliases": aliases, "mentions": mentions, "claims": claims, "citations": citations}
+
+
+def outlets(articles: pl.DataFrame, citations: pl.DataFrame) -> pl.DataFrame:
+    """Every outlet as publisher and as cited source: how many articles each way, in which languages."""
+    from flows.lexicon.names import resolve_outlet
+    from flows.warehouse.tables import OUTLETS
+
+    published = articles.filter(pl.col("outlet").is_not_null()).select(
+        pl.col("outlet").map_elements(lambda o: (resolve_outlet(o) or (o, "outlet"))[0], return_dtype=pl.String),
+        pl.col("outlet").map_elements(lambda o: (resolve_outlet(o) or (o, "outlet"))[1], return_dtype=pl.String).alias("kind"),
+        "article_id", "language", pl.lit("published").alias("role"), pl.lit(None, pl.String).alias("entity_id"))
+    languages = articles.select("article_id", "language")
+    cited = citations.join(languages, on="article_id").select(
+        pl.col("name").alias("outlet"), "kind", "article_id", "language", pl.lit("cited").alias("role"), "entity_id")
+    both = pl.concat([published, cited])
+    if both.is_empty():
+        return pl.DataFrame(schema=OUTLETS.polars)
+    return both.group_by("outlet").agg(
+        pl.col("kind").sort().first(),
+        pl.col("article_id").filter(pl.col("role") == "published").n_unique().cast(pl.Int32).alias("published_articles"),
+        pl.col("article_id").filter(pl.col("role") == "cited").n_unique().cast(pl.Int32).alias("citing_articles"),
+        pl.col("language").unique().sort().alias("languages"),
+        pl.col("entity_id").drop_nulls().sort().first().alias("entity_id"),
+    ).select(OUTLETS.column_names).sort("outlet")
 
 
 def _lead(title: str | None, text: str, body_start: int) -> str:

@@ -13,6 +13,7 @@ from collections import Counter, defaultdict
 import polars as pl
 
 from flows.extract.mentions import name_key
+from flows.lexicon.names import skeleton
 from flows.lexicon import gazetteer
 from flows.lexicon.gazetteer import fold
 
@@ -52,12 +53,19 @@ class _UnionFind:
             self.parent[rb] = ra
 
 
+SKELETON_MIN = 5  # consonants a name's skeleton needs before it may join names written another way
+
+
 def entity_id(key: str) -> str:
     return "E" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]
 
 
 def resolve(mentions: pl.DataFrame, edges: pl.DataFrame, languages: dict[str, str]):
     """One entity per component of candidate keys: (entities, aliases, mentions with entity_id, key -> id)."""
+    # a run of capitalised common nouns (German) is a name only if more than one article writes it
+    weak = mentions.filter(pl.col("how") == "common_words").group_by("entity_key").agg(pl.col("article_id").n_unique().alias("n"))
+    lonely = weak.filter(pl.col("n") < 2)["entity_key"]
+    mentions = mentions.filter(~(pl.col("how").eq("common_words") & pl.col("entity_key").is_in(lonely.implode())))
     uf = _UnionFind()
     keys = set(mentions["entity_key"].to_list())
     for k in keys:
@@ -78,6 +86,17 @@ def resolve(mentions: pl.DataFrame, edges: pl.DataFrame, languages: dict[str, st
             if len(base) >= len("NAME:") + 4 and base in names:
                 uf.union(base, k)
                 break
+    # one name in several scripts or spellings ('Илон Маск' / 'Elon Musk', 'Zelensky' / 'Zelenskyy'): the same
+    # long consonant skeleton (flows/lexicon/names.py) is taken to be one person
+    by_skeleton = defaultdict(list)
+    for k in sorted(keys):
+        if k.startswith("NAME:"):
+            sk = skeleton(k[len("NAME:"):])
+            if len(sk.replace(" ", "")) >= SKELETON_MIN:
+                by_skeleton[sk].append(k)
+    for group in by_skeleton.values():
+        for other in group[1:]:
+            uf.union(group[0], other)
     comp_rows = defaultdict(list)
     for r in mentions.select("entity_key", "surface", "type_hint", "article_id", "language").iter_rows(named=True):
         comp_rows[uf.find(r["entity_key"])].append(r)

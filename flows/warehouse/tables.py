@@ -229,7 +229,7 @@ MENTIONS = Table(
         _c("surface", "VARCHAR", "= substring(articles.text, start_char + 1, end_char - start_char)", True),
         _c("start_char", "INTEGER", required=True),
         _c("end_char", "INTEGER", required=True),
-        _c("how", "VARCHAR", "gazetteer | lemma | demonym | fuzzy | name | acronym | source"),
+        _c("how", "VARCHAR", "gazetteer | lemma | demonym | fuzzy | name | common_words (capitalised common nouns, kept when repeated) | acronym | source"),
         _c("type_hint", "VARCHAR"),
         _c("language", "VARCHAR"),
     ),
@@ -326,10 +326,24 @@ CONTRADICTIONS = Table(
     primary_key=("contradiction_id",), order="contradiction_id", per_article=False,
 )
 
+OUTLETS = Table(
+    "outlets", "one row per outlet or agency the corpus knows: as a publisher (articles.outlet) or as a source",
+    (
+        _c("outlet", "VARCHAR", "canonical name (known aliases resolved: 'FT' -> Financial Times)"),
+        _c("kind", "VARCHAR", "outlet | agency | unknown", True),
+        _c("published_articles", "INTEGER", "articles it published (articles.outlet)", True),
+        _c("citing_articles", "INTEGER", "articles that cite it (curated.citations)", True),
+        _c("languages", "VARCHAR[]", "languages of the articles it published or was cited in"),
+        _c("entity_id", "VARCHAR", "the outlet as an entity (curated.entities), when it is one"),
+    ),
+    primary_key=("outlet",), order="outlet", per_article=False,
+    checks=("published_articles + citing_articles > 0",),
+)
+
 # In dependency order: parents before children.
 TABLES: dict[str, Table] = {t.name: t for t in (
     ARTICLES, ARTICLE_SOURCES, SENTENCES, CITATIONS, ENTITIES, ENTITY_ALIASES, MENTIONS, ENTITY_EDGES,
-    QUANTITIES, DATES, CLAIMS, STORIES, CLAIM_CLUSTERS, CONTRADICTIONS,
+    QUANTITIES, DATES, CLAIMS, STORIES, CLAIM_CLUSTERS, CONTRADICTIONS, OUTLETS,
 )}
 STAGED_TABLES = tuple(TABLES)
 # Extraction output kept in cache.* so unchanged articles are not extracted again.
