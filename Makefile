@@ -11,7 +11,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 90
 
-.PHONY: run test bench eval sql clean serve stop
+.PHONY: run test test-fast lint bench eval sql clean serve stop
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -24,8 +24,17 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 run: $(VENV)/.synced
 	$(VENV)/bin/newsflow run --source $(SOURCE) --warehouse $(WAREHOUSE)
 
-test: $(VENV)/.synced
-	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+# two workers: many of the long tests wait on subprocesses and servers, so the two cores overlap them
+test: lint
+	$(VENV)/bin/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+
+# the inner loop: everything but the tests marked slow (real servers, kill -9 runs, whole-corpus runs)
+test-fast: $(VENV)/.synced
+	$(VENV)/bin/python -m pytest -m "not slow" -q $(PYTEST_ARGS)
+
+lint: $(VENV)/.synced
+	$(VENV)/bin/ruff check flows tests
+	$(VENV)/bin/ruff format --check flows tests
 
 bench: $(VENV)/.synced
 	$(VENV)/bin/python -m tests.bench

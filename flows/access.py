@@ -7,6 +7,7 @@ A parameter outside them — after resolving `..` and symlinks — is refused be
 anything. The CLI, run by the machine's own user on their own files, is not held to them unless
 NEWSFLOW_ENFORCE_ROOTS=1.
 """
+
 from __future__ import annotations
 
 import glob
@@ -16,8 +17,11 @@ from pathlib import Path
 
 from flows.config import PROJECT_ROOT, setting
 
-ENV = {"source": "NEWSFLOW_SOURCE_ROOTS", "warehouse": "NEWSFLOW_WAREHOUSE_ROOTS",
-       "expectations": "NEWSFLOW_EXPECTATION_ROOTS"}
+ENV = {
+    "source": "NEWSFLOW_SOURCE_ROOTS",
+    "warehouse": "NEWSFLOW_WAREHOUSE_ROOTS",
+    "expectations": "NEWSFLOW_EXPECTATION_ROOTS",
+}
 
 
 class AccessRefused(ValueError):
@@ -37,6 +41,7 @@ class Roots:
 
 def configured_roots() -> Roots:
     """The configured roots plus those in the environment, resolved."""
+
     def roots(kind: str) -> tuple[Path, ...]:
         names = list(setting("access", f"{kind.removesuffix('s')}_roots"))
         names += [p for p in os.environ.get(ENV[kind], "").split(os.pathsep) if p]
@@ -52,7 +57,7 @@ def enforced(in_deployment: bool) -> bool:
 def glob_base(source: str) -> Path:
     """The folder a glob pattern starts from (the part before the first wildcard)."""
     parts = Path(source).parts
-    fixed = [p for p in parts[:next((i for i, p in enumerate(parts) if glob.has_magic(p)), len(parts))]]
+    fixed = [p for p in parts[: next((i for i, p in enumerate(parts) if glob.has_magic(p)), len(parts))]]
     return Path(*fixed) if fixed else Path(".")
 
 
@@ -65,8 +70,10 @@ def check(roots: Roots, source: str, warehouse: str, expectations: str | None) -
     if not roots.allows("warehouse", warehouse):
         problems.append(f"warehouse {warehouse!r} is outside the folders runs may write ({_list(roots.warehouse)})")
     if expectations and not roots.allows("expectations", expectations):
-        problems.append(f"expectations {expectations!r} is outside the folders suites may be loaded from "
-                        f"({_list(roots.expectations)})")
+        problems.append(
+            f"expectations {expectations!r} is outside the folders suites may be loaded from "
+            f"({_list(roots.expectations)})"
+        )
     if problems:
         raise AccessRefused("; ".join(problems) + "; see [access] in seeds/config.toml")
 

@@ -1,4 +1,5 @@
 """Where things live and the thresholds the pipeline uses (read from seeds/config.toml)."""
+
 from __future__ import annotations
 
 import os
@@ -25,7 +26,7 @@ def settings() -> dict:
 
 # Per-run overrides (a deployment's `thresholds` parameter), set inside each task that reads them:
 # tasks may run in other threads or on Dask workers, so they are passed explicitly, not inherited.
-_OVERRIDES: ContextVar[dict] = ContextVar("newsflow_overrides", default={})
+_OVERRIDES: ContextVar[dict | None] = ContextVar("newsflow_overrides", default=None)
 
 
 @contextmanager
@@ -39,5 +40,5 @@ def overridden(values: dict[str, dict] | None):
 
 
 def setting(section: str, key: str):
-    override = _OVERRIDES.get().get(section, {})
+    override = (_OVERRIDES.get() or {}).get(section, {})
     return override[key] if key in override else settings()[section][key]

@@ -3,6 +3,7 @@
 Prefect builds the deployment's parameter form and server-side validation from these types, so a
 bad value is rejected before a run starts. Unset thresholds fall back to seeds/config.toml.
 """
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -29,12 +30,25 @@ class Thresholds(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    low_confidence: float | None = Field(None, ge=0, le=1, description="article language confidence below this is flagged low_confidence")
-    mixed_share: float | None = Field(None, ge=0, le=1, description="share of body text in another language that flags mixed_language")
+    low_confidence: float | None = Field(
+        None, ge=0, le=1, description="article language confidence below this is flagged low_confidence"
+    )
+    mixed_share: float | None = Field(
+        None, ge=0, le=1, description="share of body text in another language that flags mixed_language"
+    )
     claim_min_words: int | None = Field(None, ge=1, le=200, description="shorter body sentences are not claims")
-    story_threshold: float | None = Field(None, ge=0, le=2, description="score an article needs to join a story (embedding cosine plus entity and time evidence)")
-    story_window_days: int | None = Field(None, ge=0, le=3650, description="days after which a story takes no new article")
-    claim_threshold: float | None = Field(None, ge=0, le=2, description="similarity two claims of a story need to be one claim")
+    story_threshold: float | None = Field(
+        None,
+        ge=0,
+        le=2,
+        description="score an article needs to join a story (embedding cosine plus entity and time evidence)",
+    )
+    story_window_days: int | None = Field(
+        None, ge=0, le=3650, description="days after which a story takes no new article"
+    )
+    claim_threshold: float | None = Field(
+        None, ge=0, le=2, description="similarity two claims of a story need to be one claim"
+    )
 
     def overrides(self) -> dict[str, dict]:
         """The set fields as {section: {key: value}} for flows.config.overridden."""
@@ -52,6 +66,8 @@ def check_languages(languages: list[str] | None, known: set[str]) -> list[str] |
     codes = sorted({code.strip().lower() for code in languages if code.strip()})
     unknown = [code for code in codes if code not in known]
     if unknown or not codes:
-        raise ValueError(f"unknown language code(s) {unknown or languages}: use ISO 639 codes such as "
-                         f"{', '.join(sorted(known)[:8])}, ... ({len(known)} known)")
+        raise ValueError(
+            f"unknown language code(s) {unknown or languages}: use ISO 639 codes such as "
+            f"{', '.join(sorted(known)[:8])}, ... ({len(known)} known)"
+        )
     return codes

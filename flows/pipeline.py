@@ -8,11 +8,12 @@ writes a warehouse at a time (flows/warehouse/lock.py). The heavy steps (extract
 linking) are pure functions submitted to the flow's task runner: threads by default, Dask by
 configuration (flows/app/runners.py). Bookkeeping (summary, timings, the run log) is flows/app/runlog.py.
 """
+
 from __future__ import annotations
 
 import logging
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -82,8 +83,14 @@ def _retry_unless_user_error(task, task_run, state) -> bool:
 # time out a task in a worker thread, so they declare none. Frames are never hashed into cache keys.
 
 
-@task(name="read-articles", retries=1, retry_delay_seconds=5, timeout_seconds=3600, cache_policy=NO_CACHE,
-      retry_condition_fn=_retry_unless_user_error)
+@task(
+    name="read-articles",
+    retries=1,
+    retry_delay_seconds=5,
+    timeout_seconds=3600,
+    cache_policy=NO_CACHE,
+    retry_condition_fn=_retry_unless_user_error,
+)
 def read_articles(source: str, roots: access.Roots | None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Articles (distinct by content) and the inputs that were not taken, with reasons."""
     return ingest.read_source(source, roots)
@@ -96,28 +103,42 @@ def prepare(warehouse: str) -> None:
 
 
 @task(name="plan", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
-def plan(warehouse: str, articles: pl.DataFrame, rejected: pl.DataFrame, keys: dict[str, str], full_refresh: bool,
-         languages: list[str] | None) -> incremental.Plan:
+def plan(
+    warehouse: str,
+    articles: pl.DataFrame,
+    rejected: pl.DataFrame,
+    keys: dict[str, str],
+    full_refresh: bool,
+    languages: list[str] | None,
+) -> incremental.Plan:
     """Which articles need extracting, given what the warehouse already holds."""
     wh = Warehouse(warehouse)
     todo = incremental.plan(
-        articles, wh.query("SELECT article_id, content_key, source_uri, language FROM cache.articles"),
+        articles,
+        wh.query("SELECT article_id, content_key, source_uri, language FROM cache.articles"),
         wh.query("SELECT article_id, source_uri FROM cache.article_sources"),
-        dict(wh.query("SELECT key, value FROM cache.state").iter_rows()), keys, full_refresh, languages,
-        rejected["source_uri"].to_list(), wh.query("SELECT article_id, language FROM cache.skipped"),
+        dict(wh.query("SELECT key, value FROM cache.state").iter_rows()),
+        keys,
+        full_refresh,
+        languages,
+        rejected["source_uri"].to_list(),
+        wh.query("SELECT article_id, language FROM cache.skipped"),
     )
     if todo.reload:  # extract again from the text the warehouse kept
         columns = [c for c in ingest.ARTICLE_SCHEMA if c != "all_uris"]
-        kept = wh.query(f"SELECT {', '.join(columns)} FROM cache.articles WHERE article_id IN (SELECT * FROM unnest(?))",
-                        [todo.reload])
+        kept = wh.query(
+            f"SELECT {', '.join(columns)} FROM cache.articles WHERE article_id IN (SELECT * FROM unnest(?))",
+            [todo.reload],
+        )
         uris = todo.members.group_by("article_id").agg(pl.col("source_uri").sort().alias("all_uris"))
         todo.extract = pl.concat([todo.extract, kept.join(uris, on="article_id").select(todo.extract.columns)])
     return todo
 
 
 @task(name="process-batch", retries=1, cache_policy=NO_CACHE)
-def process_batch(articles: pl.DataFrame, overrides: dict | None = None,
-                  languages: list[str] | None = None) -> dict[str, pl.DataFrame]:
+def process_batch(
+    articles: pl.DataFrame, overrides: dict | None = None, languages: list[str] | None = None
+) -> dict[str, pl.DataFrame]:
     """Language ID, segmentation and extraction for one batch (flows/extract/batch.py)."""
     with overridden(overrides):
         return extract_batch(articles, languages)
@@ -133,9 +154,14 @@ def record_rejected(warehouse: str, run_id: str, rejected: pl.DataFrame) -> None
     from flows.audit.run import RESULT_SCHEMA
 
     rows = rejected.select(
-        pl.lit("ingest").alias("stage"), pl.lit("inputs").alias("table_name"),
-        pl.col("source_uri").alias("record_id"), pl.lit(None, pl.String).alias("article_id"),
-        "source_uri", "reason", pl.lit(None, pl.String).alias("expectation"), pl.lit(None, pl.String).alias("payload"),
+        pl.lit("ingest").alias("stage"),
+        pl.lit("inputs").alias("table_name"),
+        pl.col("source_uri").alias("record_id"),
+        pl.lit(None, pl.String).alias("article_id"),
+        "source_uri",
+        "reason",
+        pl.lit(None, pl.String).alias("expectation"),
+        pl.lit(None, pl.String).alias("payload"),
     )
     Warehouse(warehouse).record_audit(run_id, pl.DataFrame(schema=RESULT_SCHEMA), rows)
 
@@ -171,8 +197,9 @@ def audit(warehouse: str, run_id: str, suites: list[dict], docs_dir: Path | None
 
 
 @task(name="publish", retries=2, retry_delay_seconds=5, timeout_seconds=3600, cache_policy=NO_CACHE)
-def publish(warehouse: str, run_id: str, audited: dict, state: dict[str, str], skipped: pl.DataFrame,
-            run_row: dict) -> dict[str, int]:
+def publish(
+    warehouse: str, run_id: str, audited: dict, state: dict[str, str], skipped: pl.DataFrame, run_row: dict
+) -> dict[str, int]:
     return Warehouse(warehouse).publish(run_id, audited, state, skipped, run_row)
 
 
@@ -184,9 +211,18 @@ def log_run(warehouse: str, row: dict) -> None:
 # ---------------------------------------------------------------- the run, step by step
 
 
-def _curate(run: Run, source: str, warehouse: str, full_refresh: bool, languages: list[str] | None,
-            overrides: dict, batch_size: int | None, suites: list[dict], expectations: str | None,
-            roots: access.Roots | None) -> None:
+def _curate(
+    run: Run,
+    source: str,
+    warehouse: str,
+    full_refresh: bool,
+    languages: list[str] | None,
+    overrides: dict,
+    batch_size: int | None,
+    suites: list[dict],
+    expectations: str | None,
+    roots: access.Roots | None,
+) -> None:
     summary = run.summary
     with run.stage("ingest"):
         articles, rejected = read_articles(source, roots)
@@ -207,7 +243,8 @@ def _curate(run: Run, source: str, warehouse: str, full_refresh: bool, languages
     if todo.unchanged:
         published = Warehouse(warehouse).query(
             "SELECT count(*) AS n FROM curated.articles WHERE article_id IN (SELECT * FROM unnest(?))",
-            [articles["article_id"].to_list()])["n"][0]
+            [articles["article_id"].to_list()],
+        )["n"][0]
         run.unchanged(todo.skipped.height, published)
         with run.stage("record"):
             record_rejected(warehouse, summary.run_id, rejected)
@@ -232,9 +269,15 @@ def _curate(run: Run, source: str, warehouse: str, full_refresh: bool, languages
     if docs is not None and (docs / "index.html").exists():
         summary.data_docs = (docs / "index.html").resolve().as_uri()
     source_ids = sorted(set(articles["article_id"]) - set(skipped["article_id"]))
-    run.audited(outcome, source_ids, Warehouse(warehouse).query(
-        "SELECT table_name, record_id, source_uri, reason FROM audit.quarantine WHERE run_id = ? AND stage = 'audit' "
-        "ORDER BY table_name, record_id", [summary.run_id]))
+    run.audited(
+        outcome,
+        source_ids,
+        Warehouse(warehouse).query(
+            "SELECT table_name, record_id, source_uri, reason FROM audit.quarantine "
+            "WHERE run_id = ? AND stage = 'audit' ORDER BY table_name, record_id",
+            [summary.run_id],
+        ),
+    )
     if not outcome.passed:
         get_run_logger().warning("audit blocked publishing: %s", summary.reason)
         return
@@ -247,15 +290,18 @@ def _batches(frame: pl.DataFrame, size: int) -> list[pl.DataFrame]:
     return [frame.slice(i, size) for i in range(0, frame.height, size)] or [frame]
 
 
-def _extract(articles: pl.DataFrame, size: int, overrides: dict, languages: list[str] | None,
-             run: Run) -> dict[str, pl.DataFrame]:
+def _extract(
+    articles: pl.DataFrame, size: int, overrides: dict, languages: list[str] | None, run: Run
+) -> dict[str, pl.DataFrame]:
     """Submit the batches to the task runner; report each as it finishes; merge in input order."""
     futures = process_batch.map(_batches(articles, size), overrides=unmapped(overrides), languages=unmapped(languages))
     index = {id(f): i for i, f in enumerate(futures)}
     parts = [None] * len(futures)
     done = 0
     # a progress bar on the run's page in the Prefect UI, beside the log lines
-    bar_id = create_progress_artifact(0.0, key=report.PROGRESS_KEY, description=f"extracting {articles.height} articles")
+    bar_id = create_progress_artifact(
+        0.0, key=report.PROGRESS_KEY, description=f"extracting {articles.height} articles"
+    )
     for future in as_completed(futures):
         parts[index[id(future)]] = part = future.result()
         n = part["articles"].height + part["skipped"].height
@@ -269,9 +315,9 @@ def _docs_dir(warehouse: str, run_id: str) -> Path:
     """<warehouse>.docs/<time>-<run>/ for this run; only the newest `data_docs_keep` runs' sites are kept."""
     root = Path(warehouse).with_name(Path(warehouse).name + ".docs")
     sites = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
-    for old in sites[:max(0, len(sites) - (setting("pipeline", "data_docs_keep") - 1))]:
+    for old in sites[: max(0, len(sites) - (setting("pipeline", "data_docs_keep") - 1))]:
         shutil.rmtree(old, ignore_errors=True)
-    return root / f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{run_id}"
+    return root / f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{run_id}"
 
 
 def _checked(source: str, warehouse: str, languages, expectations: str | None):
@@ -286,8 +332,11 @@ def _checked(source: str, warehouse: str, languages, expectations: str | None):
     return languages, suites, roots
 
 
-@flow(name="curate", description="Curate multilingual news articles into audited DuckDB tables.",
-      task_runner=default_task_runner())
+@flow(
+    name="curate",
+    description="Curate multilingual news articles into audited DuckDB tables.",
+    task_runner=default_task_runner(),
+)
 def curate(
     source: str = "seeds/articles",
     warehouse: str = str(DEFAULT_WAREHOUSE),
@@ -305,9 +354,10 @@ def curate(
     seeds/config.toml for this run; `expectations` names a folder of GX suites to audit with instead of
     expectations/. If another run is writing the warehouse, wait up to `wait_seconds` for it, then stop.
     """
-    run_id = str(flow_run.get_id() or datetime.now(timezone.utc).strftime("local-%Y%m%dT%H%M%S%f"))
-    run = Run(RunSummary(run_id=run_id, status="failed", source=str(source), warehouse=str(warehouse)),
-              progress.current())
+    run_id = str(flow_run.get_id() or datetime.now(UTC).strftime("local-%Y%m%dT%H%M%S%f"))
+    run = Run(
+        RunSummary(run_id=run_id, status="failed", source=str(source), warehouse=str(warehouse)), progress.current()
+    )
     try:
         languages, suites, roots = _checked(str(source), str(warehouse), languages, expectations)
     except (*USER_ERRORS, ValueError) as exc:  # refused before touching anything: one line, no retry
@@ -317,13 +367,31 @@ def curate(
     overrides = (thresholds or Thresholds()).overrides()
     languages_now: dict[str, int] = {}
     try:
-        with lock.writer(Path(warehouse), run_id, wait_seconds, on_wait=run.reporter.note,
-                         queued=lambda _: run.reporter.stage("queue", unit="s")):
+        with lock.writer(
+            Path(warehouse),
+            run_id,
+            wait_seconds,
+            on_wait=run.reporter.note,
+            queued=lambda _: run.reporter.stage("queue", unit="s"),
+        ):
             try:
-                _curate(run, str(source), str(warehouse), full_refresh, languages, overrides, batch_size, suites,
-                        expectations, roots)
-                languages_now = dict(Warehouse(warehouse).query(
-                    "SELECT language, count(*) FROM curated.articles GROUP BY ALL").iter_rows())
+                _curate(
+                    run,
+                    str(source),
+                    str(warehouse),
+                    full_refresh,
+                    languages,
+                    overrides,
+                    batch_size,
+                    suites,
+                    expectations,
+                    roots,
+                )
+                languages_now = dict(
+                    Warehouse(warehouse)
+                    .query("SELECT language, count(*) FROM curated.articles GROUP BY ALL")
+                    .iter_rows()
+                )
             except Exception as exc:
                 run.end("failed", f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
                 raise
@@ -335,8 +403,14 @@ def curate(
     finally:
         report.publish_artifacts(run.summary.to_dict(), languages_now, run.quarantined, run.summary.data_docs or None)
     s = run.summary
-    get_run_logger().info("run %s %s: %d articles in, %d extracted, %d published", run_id, s.status,
-                          s.articles_in, s.articles_extracted, s.articles_published)
+    get_run_logger().info(
+        "run %s %s: %d articles in, %d extracted, %d published",
+        run_id,
+        s.status,
+        s.articles_in,
+        s.articles_extracted,
+        s.articles_published,
+    )
     # the run's state in the Prefect UI says what happened; the summary travels as its result
     if s.status in ("busy", "blocked"):
         return Failed(message=s.reason, data=RunNotPublished(s.to_dict()))

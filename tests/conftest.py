@@ -1,4 +1,5 @@
 """Shared fixtures: an isolated Prefect backend and one pipeline run over the seeds."""
+
 from __future__ import annotations
 
 import os
@@ -29,12 +30,26 @@ def prefect_backend():
 
 
 @pytest.fixture(scope="session")
-def seed_run(prefect_backend, tmp_path_factory):
-    """The curate flow run once over the seed articles: (summary, warehouse path)."""
+def seed_run(prefect_backend, tmp_path_factory, worker_id):
+    """The curate flow run once over the seed articles: (summary, warehouse path). Tests only read it (or
+    copy it); with pytest-xdist the first worker to need it runs it and the others reuse it."""
+    import json
+
+    from filelock import FileLock
+
     from flows.pipeline import run_curate
 
-    warehouse = tmp_path_factory.mktemp("wh") / "news.duckdb"
-    summary = run_curate(source=str(SEEDS), warehouse=str(warehouse))
+    root = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        root = root.parent  # shared by the workers of this session
+    folder = root / "seed-run"
+    warehouse, saved = folder / "news.duckdb", folder / "summary.json"
+    with FileLock(str(root / "seed-run.lock")):
+        if saved.exists():
+            return json.loads(saved.read_text()), warehouse
+        folder.mkdir(exist_ok=True)
+        summary = run_curate(source=str(SEEDS), warehouse=str(warehouse))
+        saved.write_text(json.dumps(summary, default=str))
     return summary, warehouse
 
 
@@ -51,3 +66,36 @@ def seeds_copy(tmp_path) -> Path:
     folder = tmp_path / "articles"
     shutil.copytree(SEEDS, folder)
     return folder
+
+
+# Whole runs are slow: a test that needs the Prefect backend (a flow run) or starts newsflow in a
+# subprocess is marked `slow`, so `make test-fast` (-m "not slow") keeps to the unit tests.
+SUBPROCESS_MODULES = {"test_cli", "test_concurrency", "test_data_docs", "test_kill", "test_readers", "test_server"}
+
+
+# The longest modules first, so that with `make test`'s two workers (pytest-xdist, --dist loadfile) they do
+# not end up queued behind each other at the end.
+LONGEST_FIRST = [
+    "test_kill",
+    "test_server",
+    "test_readers",
+    "test_incremental",
+    "test_cli",
+    "test_concurrency",
+    "test_pipeline",
+    "test_hostile",
+    "test_gate",
+]
+
+
+def _module(item) -> str:
+    return item.module.__name__.rsplit(".", 1)[-1]
+
+
+def pytest_collection_modifyitems(config, items):
+    items.sort(
+        key=lambda item: LONGEST_FIRST.index(_module(item)) if _module(item) in LONGEST_FIRST else len(LONGEST_FIRST)
+    )
+    for item in items:
+        if "prefect_backend" in item.fixturenames or _module(item) in SUBPROCESS_MODULES:
+            item.add_marker(pytest.mark.slow)

@@ -1,4 +1,5 @@
 """Run the pure (non-Prefect) pipeline steps on files, for unit tests."""
+
 from __future__ import annotations
 
 from functools import cache

@@ -9,6 +9,7 @@ value (exact to 1e-6); precision and recall over the (exhaustive) gold lists. At
 claim that names its source, the claim's source must be one of the accepted names (case-insensitive;
 an entity's aliases count too).
 """
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,8 @@ from functools import cache
 import polars as pl
 
 from flows.extract.mentions import extract_mentions
-from flows.link.entities import resolve
 from flows.lexicon.gazetteer import fold
+from flows.link.entities import resolve
 from tests.conftest import ROOT
 from tests.helpers import process
 
@@ -81,11 +82,21 @@ def score() -> dict:
     q_misses = []
     for path, g in gold.items():
         aid, lang = ids[path]
-        predicted = [(s, u, v) for s, u, v in q.filter(pl.col("article_id") == aid).select("surface", "unit", "value").iter_rows()]
+        predicted = [
+            (s, u, v)
+            for s, u, v in q.filter(pl.col("article_id") == aid).select("surface", "unit", "value").iter_rows()
+        ]
         remaining = list(predicted)
         matched = 0
         for surface, value, unit in g["quantities"]:
-            hit = next((p for p in remaining if p[0] == surface and p[1] == unit and abs(p[2] - value) <= 1e-6 * max(1, abs(value))), None)
+            hit = next(
+                (
+                    p
+                    for p in remaining
+                    if p[0] == surface and p[1] == unit and abs(p[2] - value) <= 1e-6 * max(1, abs(value))
+                ),
+                None,
+            )
             if hit:
                 remaining.remove(hit)
                 matched += 1
@@ -95,8 +106,10 @@ def score() -> dict:
         per_lang[lang][0] += matched
         per_lang[lang][1] += len(predicted)
         per_lang[lang][2] += len(g["quantities"])
+
     def pr(m, p, n):
         return {"precision": m / p if p else 1.0, "recall": m / n if n else 1.0, "predicted": p, "gold": n}
+
     report["quantities"] = {lang: pr(*v) for lang, v in sorted(per_lang.items())}
     report["quantities"]["all"] = pr(*[sum(v[i] for v in per_lang.values()) for i in range(3)])
     report["quantity_misses"] = q_misses
@@ -117,7 +130,7 @@ def score() -> dict:
             row = mine.filter(pl.col("text").str.starts_with(prefix))
             source = row["source_name"][0] if row.height else None
             names = {fold(source)} if source else set()
-            for eid, al in alias_of.items():
+            for al in alias_of.values():
                 if names & al:
                     names |= al
             ok = bool(names & {fold(a) for a in accepted})
@@ -126,7 +139,9 @@ def score() -> dict:
             if not ok:
                 a_misses.append((lang, prefix, source))
     report["attribution"] = {lang: {"accuracy": c / n, "gold": n} for lang, (c, n) in sorted(per_lang.items())}
-    report["attribution"]["all"] = {"accuracy": sum(c for c, _ in per_lang.values()) / sum(n for _, n in per_lang.values())}
+    report["attribution"]["all"] = {
+        "accuracy": sum(c for c, _ in per_lang.values()) / sum(n for _, n in per_lang.values())
+    }
     report["attribution_misses"] = a_misses
     return report
 
@@ -136,6 +151,8 @@ if __name__ == "__main__":
     for table in ("entities", "quantities", "attribution"):
         print(f"{table}:")
         for lang, m in r[table].items():
-            print(f"  {lang:4} " + "  ".join(f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in m.items()))
+            print(
+                f"  {lang:4} " + "  ".join(f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in m.items())
+            )
     for key in ("entity_misses", "quantity_misses", "attribution_misses"):
         print(f"{key}: {r[key]}")

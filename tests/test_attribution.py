@@ -1,4 +1,5 @@
 """Cited outlets and claim attribution on the seeds and on articles in other languages."""
+
 import polars as pl
 
 from flows.extract.attribution import is_checkable, sentence_source
@@ -49,9 +50,11 @@ def test_every_seed_claim_has_a_source_or_says_why_not():
 
 def test_named_speakers_and_outlets():
     claims = seeds()["claims"]
+
     def source_of(fragment):
         row = claims.filter(pl.col("text").str.contains(fragment, literal=True)).row(0, named=True)
         return row["source_name"], row["attribution"]
+
     assert source_of("CNN rapporterar") == ("CNN", "reported")
     assert source_of("Jonathan Holslag, docente") == ("Jonathan Holslag", "reported")
     assert source_of("Theo FT, nguy cơ") == ("Financial Times", "according_to")

@@ -1,4 +1,5 @@
 """The `newsflow` command: exit codes, the run summary, and read-only SQL with exports."""
+
 import json
 import os
 import subprocess
@@ -23,10 +24,21 @@ def test_missing_source_is_a_usage_error(tmp_path):
 
 
 def test_bad_threshold_says_which_and_what_exists(tmp_path):
-    r = newsflow("run", "--source", str(FIXTURES / "frontmatter_de.md"), "--warehouse", str(tmp_path / "w.duckdb"),
-                 "--threshold", "bogus=1", "--threshold", "low_confidence=5")
+    r = newsflow(
+        "run",
+        "--source",
+        str(FIXTURES / "frontmatter_de.md"),
+        "--warehouse",
+        str(tmp_path / "w.duckdb"),
+        "--threshold",
+        "bogus=1",
+        "--threshold",
+        "low_confidence=5",
+    )
     assert r.returncode == 2
-    assert "bogus: not a threshold" in r.stderr and "low_confidence: Input should be less than or equal to 1" in r.stderr
+    assert (
+        "bogus: not a threshold" in r.stderr and "low_confidence: Input should be less than or equal to 1" in r.stderr
+    )
     assert "thresholds: low_confidence, mixed_share" in r.stderr and len(r.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "w.duckdb").exists()
 
@@ -55,12 +67,16 @@ def test_sql_formats(seed_run, tmp_path):
     q = "SELECT language, count(*) AS n FROM curated.sentences GROUP BY language ORDER BY n DESC"
     table = newsflow("sql", q, "--warehouse", warehouse)
     assert table.returncode == 0 and "language" in table.stdout and "rows)" in table.stdout
-    csv = newsflow("sql", "SELECT language FROM curated.articles ORDER BY language", "--warehouse", warehouse, "--format", "csv")
+    csv = newsflow(
+        "sql", "SELECT language FROM curated.articles ORDER BY language", "--warehouse", warehouse, "--format", "csv"
+    )
     assert csv.stdout.split() == ["language", "en", "it", "pl", "sv", "vi"]
     js = newsflow("sql", "SELECT count(*) AS n FROM curated.articles", "--warehouse", warehouse, "--format", "json")
     assert json.loads(js.stdout) == [{"n": 5}]
     out = tmp_path / "claims.parquet"
-    pq = newsflow("sql", "SELECT * FROM curated.claims", "--warehouse", warehouse, "--format", "parquet", "--output", str(out))
+    pq = newsflow(
+        "sql", "SELECT * FROM curated.claims", "--warehouse", warehouse, "--format", "parquet", "--output", str(out)
+    )
     assert pq.returncode == 0
     assert pl.read_parquet(out).height == seed_run[0]["claims"]
 
@@ -132,6 +148,14 @@ def test_sql_cannot_write_files_attach_or_reach_out(seed_run, tmp_path):
     assert not (tmp_path / "out.csv").exists() and not (tmp_path / "dump").exists()
     # --output is still the way to write results
     out = tmp_path / "n.csv"
-    ok = newsflow("sql", "SELECT count(*) AS n FROM curated.articles", "--warehouse", warehouse, "--format", "csv",
-                  "--output", str(out))
+    ok = newsflow(
+        "sql",
+        "SELECT count(*) AS n FROM curated.articles",
+        "--warehouse",
+        warehouse,
+        "--format",
+        "csv",
+        "--output",
+        str(out),
+    )
     assert ok.returncode == 0 and out.read_text().split() == ["n", "5"]

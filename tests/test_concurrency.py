@@ -1,4 +1,5 @@
 """Overlapping runs on one warehouse, and a run killed mid-publish."""
+
 import os
 import shutil
 import signal
@@ -7,8 +8,8 @@ import sys
 import textwrap
 import time
 
-from flows.warehouse import lock
 from flows.pipeline import run_curate
+from flows.warehouse import lock
 from flows.warehouse.store import Warehouse
 from tests.conftest import FIXTURES, ROOT, SEEDS
 from tests.test_pipeline import assert_same, snapshot
@@ -17,8 +18,14 @@ from tests.test_pipeline import assert_same, snapshot
 def newsflow_run(tmp_path, name: str, *args: str) -> subprocess.Popen:
     """`newsflow run` in its own process with its own Prefect home (as two terminals or a schedule would)."""
     env = {**os.environ, "PREFECT_HOME": str(tmp_path / f"prefect-{name}")}
-    return subprocess.Popen([sys.executable, "-m", "flows.app.cli", "run", *args], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "flows.app.cli", "run", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def wait_for_lock(warehouse, process, seconds=120):
@@ -52,7 +59,16 @@ def test_second_run_queues_behind_the_first_when_asked_to_wait(tmp_path):
     """The first writer is held here so the overlap is certain; the run waits, then publishes."""
     warehouse = tmp_path / "w.duckdb"
     with lock.writer(warehouse, "first-run"):
-        second = newsflow_run(tmp_path, "b", "--source", str(SEEDS), "--warehouse", str(warehouse), "--wait", "300")
+        second = newsflow_run(
+            tmp_path,
+            "b",
+            "--source",
+            str(sorted(SEEDS.glob("*.txt"))[0]),
+            "--warehouse",
+            str(warehouse),
+            "--wait",
+            "300",
+        )
         seen = []
         for line in second.stderr:
             seen.append(line)
@@ -63,7 +79,7 @@ def test_second_run_queues_behind_the_first_when_asked_to_wait(tmp_path):
     out, err = second.communicate(timeout=600)
     assert second.returncode == 0, err
     wh = Warehouse(warehouse)
-    assert wh.query("SELECT count(*) AS n FROM curated.articles")["n"][0] == 5
+    assert wh.query("SELECT count(*) AS n FROM curated.articles")["n"][0] == 1
     assert wh.query("SELECT status FROM audit.runs")["status"].to_list() == ["published"]
 
 
@@ -106,8 +122,10 @@ def test_run_killed_mid_publish_leaves_the_previous_version(seed_run, tmp_path):
 
 def test_lock_is_released_when_its_process_dies(tmp_path):
     warehouse = tmp_path / "w.duckdb"
-    script = f"from flows.warehouse import lock\nwith lock.writer(__import__('pathlib').Path({str(warehouse)!r}), 'r1'):\n" \
-             f"    print('held', flush=True); __import__('time').sleep(600)\n"
+    script = (
+        f"from flows.warehouse import lock\nwith lock.writer(__import__('pathlib').Path({str(warehouse)!r}), 'r1'):\n"
+        f"    print('held', flush=True); __import__('time').sleep(600)\n"
+    )
     proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "held"
     assert lock.holder(warehouse)["run_id"] == "r1"

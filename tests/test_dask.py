@@ -1,6 +1,7 @@
 """The same flow on a local Dask cluster (prefect-dask) publishes the same curated tables."""
-from flows.pipeline import curate
+
 from flows.app.runners import make_task_runner
+from flows.pipeline import curate
 from tests.conftest import SEEDS
 from tests.test_pipeline import assert_same, snapshot
 

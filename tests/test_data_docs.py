@@ -1,4 +1,5 @@
 """Data Docs that open offline: every page loads its CSS/JS/images from the site's own static/."""
+
 from __future__ import annotations
 
 import html
@@ -44,21 +45,31 @@ def site(tmp_path_factory):
     root = tmp_path_factory.mktemp("docs")
     db = root / "tiny.duckdb"
     con = duckdb.connect(str(db))
-    con.execute("CREATE SCHEMA staging; CREATE TABLE staging.t AS SELECT * FROM (VALUES ('a', 1), ('b', NULL), ('c', 3)) v(id, x)")
+    con.execute(
+        "CREATE SCHEMA staging; CREATE TABLE staging.t AS SELECT * FROM (VALUES ('a', 1), ('b', NULL), ('c', 3)) v(id, x)"
+    )
     con.close()
 
     context = gx.get_context(mode="ephemeral")
     directory = root / "site"
     name = data_docs.add_site(context, directory)
-    batch = (context.data_sources.add_sql(name="wh", connection_string=f"duckdb:///{db}")
-             .add_table_asset(name="t", table_name="t", schema_name="staging")
-             .add_batch_definition_whole_table("all"))
+    batch = (
+        context.data_sources.add_sql(name="wh", connection_string=f"duckdb:///{db}")
+        .add_table_asset(name="t", table_name="t", schema_name="staging")
+        .add_batch_definition_whole_table("all")
+    )
     # a dotted suite name nests pages one folder deeper
-    suite = context.suites.add(gx.ExpectationSuite(name="staging.t", expectations=[
-        gx.expectations.ExpectColumnValuesToNotBeNull(column="x"),
-        gx.expectations.ExpectColumnKLDivergenceToBeLessThan(  # its result page draws Vega charts
-            column="id", partition_object={"values": ["a", "b", "c"], "weights": [0.2, 0.3, 0.5]}, threshold=0.1),
-    ]))
+    suite = context.suites.add(
+        gx.ExpectationSuite(
+            name="staging.t",
+            expectations=[
+                gx.expectations.ExpectColumnValuesToNotBeNull(column="x"),
+                gx.expectations.ExpectColumnKLDivergenceToBeLessThan(  # its result page draws Vega charts
+                    column="id", partition_object={"values": ["a", "b", "c"], "weights": [0.2, 0.3, 0.5]}, threshold=0.1
+                ),
+            ],
+        )
+    )
     definition = context.validation_definitions.add(gx.ValidationDefinition(name="v", data=batch, suite=suite))
     context.checkpoints.add(Checkpoint(name="cp", validation_definitions=[definition])).run()
     context.build_data_docs(site_names=[name])
@@ -94,9 +105,12 @@ def test_every_local_asset_resolves(site):
             checked.add(target.relative_to(site).as_posix())
     # the CDN references were rewritten, not just deleted
     assert {
-        "static/vendor/jquery/jquery.min.js", "static/vendor/bootstrap/css/bootstrap.min.css",
-        "static/vendor/bootstrap-table/bootstrap-table.min.js", "static/vendor/vega/vega-embed6.js",
-        "static/vendor/font-awesome/webfonts/fa-solid-900.woff2", "static/images/logo-long.png",
+        "static/vendor/jquery/jquery.min.js",
+        "static/vendor/bootstrap/css/bootstrap.min.css",
+        "static/vendor/bootstrap-table/bootstrap-table.min.js",
+        "static/vendor/vega/vega-embed6.js",
+        "static/vendor/font-awesome/webfonts/fa-solid-900.woff2",
+        "static/images/logo-long.png",
     } <= checked
 
 
@@ -118,7 +132,7 @@ def test_rewrites_relative_to_each_page_and_drops_what_a_bundle_covers(tmp_path)
     data_docs.make_offline(tmp_path)
     assert page.read_text() == (
         '<link rel="stylesheet" href="../../static/vendor/bootstrap/css/bootstrap.min.css"/>\n'
-        '\n'
+        "\n"
         '<script src="../../static/vendor/bootstrap/js/bootstrap.bundle.min.js"></script>\n'
         '<a href="https://greatexpectations.io">GX</a>\n'  # a link is followed only on a click
     )
@@ -126,7 +140,9 @@ def test_rewrites_relative_to_each_page_and_drops_what_a_bundle_covers(tmp_path)
 
 def test_unknown_external_asset_is_refused_before_any_change(tmp_path):
     page = tmp_path / "index.html"
-    page.write_text('<script src="https://code.jquery.com/jquery-3.7.1.min.js"></script><script src="https://cdn.example.org/x.js"></script>')
+    page.write_text(
+        '<script src="https://code.jquery.com/jquery-3.7.1.min.js"></script><script src="https://cdn.example.org/x.js"></script>'
+    )
     before = page.read_text()
     with pytest.raises(ValueError, match="cdn.example.org"):
         data_docs.make_offline(tmp_path)
@@ -149,9 +165,19 @@ window.addEventListener("load", () => document.fonts.ready.then(() => setTimeout
 
 def chromium(*args: str) -> str:
     run = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-         "--window-size=1400,1000", "--virtual-time-budget=10000", *args],
-        capture_output=True, text=True, timeout=180,
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--window-size=1400,1000",
+            "--virtual-time-budget=10000",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert run.returncode == 0, run.stderr[-2000:]
     return run.stdout
@@ -164,7 +190,9 @@ def probe(page) -> dict:
     return json.loads(html.unescape(found.group(1)))
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="needs a `chromium` binary on PATH (Debian: apt-get install chromium); CI has none")
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="needs a `chromium` binary on PATH (Debian: apt-get install chromium); CI has none"
+)
 def test_pages_render_styled_in_headless_chromium(site, tmp_path):
     copy = tmp_path / "site"
     shutil.copytree(site, copy)

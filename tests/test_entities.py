@@ -1,13 +1,14 @@
 """Entities: one canonical entity per real-world thing across languages and spellings."""
+
 from functools import cache
 
 import polars as pl
 
-from flows.lexicon import gazetteer
 from flows.extract.mentions import extract_mentions
+from flows.lexicon import gazetteer
 from flows.link.entities import resolve
-from tests.helpers import process, seeds
 from tests.conftest import FIXTURES
+from tests.helpers import process, seeds
 
 
 @cache
@@ -32,18 +33,34 @@ def one_entity(*pairs) -> str:
 def test_countries_cities_and_outlets_are_one_entity_across_languages():
     names = dict(resolved()[0].select("entity_id", "name").iter_rows())
     assert names[one_entity(("Belgio", "it"), ("Belgium", "en"), ("Belgien", "sv"), ("Bỉ", "vi"))] == "Belgium"
-    assert names[one_entity(("Liegi", "it"), ("Liège", "en"), ("Liege", "sv"), ("Liege", "pl"), ("Liège", "vi"))] == "Liège"
+    assert (
+        names[one_entity(("Liegi", "it"), ("Liège", "en"), ("Liege", "sv"), ("Liege", "pl"), ("Liège", "vi"))]
+        == "Liège"
+    )
     assert names[one_entity(("Pechino", "it"), ("Beijing", "en"), ("Bắc Kinh", "vi"))] == "Beijing"
     assert names[one_entity(("Cina", "it"), ("Kina", "sv"), ("Trung Quốc", "vi"))] == "China"
-    assert names[one_entity(("Financial times", "it"), ("Finance Times", "en"), ("Financial Times", "sv"),
-                            ("Financial Times", "pl"), ("FT", "vi"))] == "Financial Times"
+    assert (
+        names[
+            one_entity(
+                ("Financial times", "it"),
+                ("Finance Times", "en"),
+                ("Financial Times", "sv"),
+                ("Financial Times", "pl"),
+                ("FT", "vi"),
+            )
+        ]
+        == "Financial Times"
+    )
 
 
 def test_vsse_long_names_and_acronym_are_one_entity():
     eid = one_entity(("VSSE", "en"), ("VSSE", "pl"), ("VSSE", "vi"))
     aliases = set(resolved()[1].filter(pl.col("entity_id") == eid)["alias"])
     assert "Belgian State Security Service" in aliases
-    assert any(a.startswith("Belgijska Służba Bezpieczeństwa Państwowego") or a.startswith("Służba Bezpieczeństwa") for a in aliases)
+    assert any(
+        a.startswith("Belgijska Służba Bezpieczeństwa Państwowego") or a.startswith("Służba Bezpieczeństwa")
+        for a in aliases
+    )
 
 
 def test_demonyms_point_to_their_country():

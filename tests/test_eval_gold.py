@@ -1,4 +1,5 @@
 """The evaluation corpus's integrity: spans verbatim, ids unique, references resolve, coverage as promised."""
+
 import shutil
 
 import pytest
@@ -24,7 +25,9 @@ def test_coverage_the_corpus_promises(corpus):
     dev_test = [a for a in corpus.articles.values() if a.split in ("dev", "test")]
     languages = {a.language for a in dev_test}
     assert len(languages) >= 12 and len(languages & NON_LATIN) >= 3
-    main_stories = {s for s, meta in corpus.stories.items() if not meta.get("hard_negative_of") and meta["group"] != "seeds"}
+    main_stories = {
+        s for s, meta in corpus.stories.items() if not meta.get("hard_negative_of") and meta["group"] != "seeds"
+    }
     assert len(main_stories) >= 10
     for story in main_stories:  # each told by several outlets in several languages
         members = [a for a in dev_test if a.story == story]

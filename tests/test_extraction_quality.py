@@ -1,7 +1,8 @@
 """Extraction scored against hand annotations (tests/fixtures/gold.json), with the issue's targets."""
+
 import polars as pl
 
-from tests.conftest import ROOT, FIXTURES
+from tests.conftest import FIXTURES, ROOT
 from tests.helpers import process
 from tests.scoring import score
 

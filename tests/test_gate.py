@@ -1,6 +1,7 @@
 """The publish gate at scale: every failing row of every quarantine expectation is held back, every good row
 is published, the counts users read equal what was held back, and a row that slips past the audit makes
 publish fail with the previous version intact."""
+
 from __future__ import annotations
 
 import json
@@ -17,7 +18,7 @@ from flows.warehouse.store import PublishRefused, Warehouse
 from flows.warehouse.tables import TABLES
 from tests.conftest import SEEDS
 
-COPIES = {"claims": 6000}   # rows copied per table (others: DEFAULT_COPIES)
+COPIES = {"claims": 6000}  # rows copied per table (others: DEFAULT_COPIES)
 DEFAULT_COPIES = 400
 
 # For each quarantine expectation (by its description): how to make a copied row break it.
@@ -35,21 +36,20 @@ BREAK = {
     "every claim has a source": "source_name = NULL",
     "attribution is a known kind": "attribution = 'rumour'",
     "claims come from body sentences (never a caption, source line or teaser)": "sentence_id = 'no-such-sentence'",
-    "every claim's source resolves to an entity, an outlet the article cites, or the article's own outlet":
-        "source_entity_id = NULL, source_name = 'Nobody Anywhere'",
+    "every claim's source resolves to an entity, an outlet the article cites, or the article's own outlet": "source_entity_id = NULL, source_name = 'Nobody Anywhere'",
     "contradiction kind is known": "kind = 'vibes'",
     "every contradiction says what differs": "detail = NULL",
     "a contradiction is between two existing claims of different articles": "claim_id_b = claim_id_a",
     "date precision is year, month or day": "precision = 'century'",
     "a date has a value unless it is relative with nothing to anchor it": "value = NULL, anchor = 'absolute'",
-    "date offsets reproduce its surface text": "start_char = start_char + 1",
+    "date offsets reproduce its surface text, inside its sentence": "start_char = start_char + 1",
     "entity type is PER, ORG, LOC or MISC": "type = 'ALIEN'",
     "every entity has a name": "name = NULL",
     "every mention points to an existing entity": "entity_id = 'E-none'",
-    "mention offsets reproduce its surface text": "start_char = -5",
+    "mention offsets reproduce its surface text, inside its sentence": "start_char = -5",
     "every quantity has a finite value": "value = 'inf'::DOUBLE",
     "every quantity has a unit from the known set (or an ISO 4217 code)": "unit = 'furlongs'",
-    "quantity offsets reproduce its surface text": "end_char = end_char + 3",
+    "quantity offsets reproduce its surface text, inside its sentence": "end_char = end_char + 3",
     "sentence kind is one of the known kinds": "kind = 'poem'",
     "sentence offsets lie inside its article's text and reproduce the sentence": "end_char = end_char + 1000000",
     "sentence language is a valid ISO 639 code": "language = 'zz'",
@@ -61,8 +61,12 @@ ALL_BAD = {"claim_clusters", "stories", "articles"}  # articles: a copy would br
 
 
 def quarantine_expectations():
-    return [(s["meta"]["table"], e["meta"]["description"])
-            for s in load_suite_files() for e in s["expectations"] if e["meta"]["severity"] == "quarantine"]
+    return [
+        (s["meta"]["table"], e["meta"]["description"])
+        for s in load_suite_files()
+        for e in s["expectations"]
+        if e["meta"]["severity"] == "quarantine"
+    ]
 
 
 def test_every_quarantine_expectation_has_a_way_to_break_it():
@@ -88,28 +92,39 @@ def _inject(warehouse: str) -> dict:
             rows = con.execute(f"SELECT count(*) FROM staging.{table}").fetchall()[0][0]
             assert rows, table
             # new keys for the copies (and new names for copied citations, which must stay one per outlet)
-            select = ", ".join(f"{c} || '~' || i AS {c}" if c == key else f"{c} || '^' || i AS {c}"
-                               if (table, c) == ("citations", "name") else c for c in cols)
+            select = ", ".join(
+                f"{c} || '~' || i AS {c}"
+                if c == key
+                else f"{c} || '^' || i AS {c}"
+                if (table, c) == ("citations", "name")
+                else c
+                for c in cols
+            )
             if table == "articles":  # copies must not change the stories' article counts: no story
                 select = select.replace("story_id", "NULL::VARCHAR AS story_id")
             if table == "outlets":  # a copied outlet is cited nowhere (its counts must say so)
                 select = select.replace("citing_articles", "0 AS citing_articles").replace(
-                    "published_articles", "1 AS published_articles")
+                    "published_articles", "1 AS published_articles"
+                )
             con.execute(f"""CREATE TEMP TABLE copies AS
                 SELECT {select}, i FROM (SELECT *, row_number() OVER () AS rn FROM staging.{table}) t,
                      range(0, {(n + rows - 1) // rows}) r(i)
                 QUALIFY row_number() OVER (ORDER BY i, rn) <= {n}""")
             shares = len(descriptions) + (0 if table in ALL_BAD else 1)
-            con.execute(f"ALTER TABLE copies ADD COLUMN share INTEGER")
-            con.execute(f"UPDATE copies SET share = s.n % {shares} FROM (SELECT {key} AS k, row_number() OVER "
-                        f"(ORDER BY {key}) AS n FROM copies) s WHERE copies.{key} = s.k")
+            con.execute("ALTER TABLE copies ADD COLUMN share INTEGER")
+            con.execute(
+                f"UPDATE copies SET share = s.n % {shares} FROM (SELECT {key} AS k, row_number() OVER "
+                f"(ORDER BY {key}) AS n FROM copies) s WHERE copies.{key} = s.k"
+            )
             bad: dict[str, list[str]] = {}
             for j, description in enumerate(descriptions):
                 con.execute(f"UPDATE copies SET {BREAK[description]} WHERE share = {j}")
                 bad[description] = [r[0] for r in con.execute(f"SELECT {key} FROM copies WHERE share = {j}").fetchall()]
             if table == "claims":  # at scale: more than 1,000 claims lack a source
                 assert len(bad["every claim has a source"]) > 1000
-            good = sorted(r[0] for r in con.execute(f"SELECT {key} FROM copies WHERE share = {len(descriptions)}").fetchall())
+            good = sorted(
+                r[0] for r in con.execute(f"SELECT {key} FROM copies WHERE share = {len(descriptions)}").fetchall()
+            )
             con.execute(f"INSERT INTO staging.{table} BY NAME SELECT * EXCLUDE (i, share) FROM copies")
             con.execute("DROP TABLE copies")
             plan[table] = {"bad": bad, "good": good}
@@ -143,7 +158,9 @@ def test_thousands_of_failing_rows_are_all_held_back(prefect_backend, tmp_path, 
         key = TABLES[table].key
         published = set(wh.query(f"SELECT CAST({key} AS VARCHAR) AS k FROM curated.{table}")["k"])
         for description, keys in plan["bad"].items():
-            caught = set(held.filter(pl.col("table_name") == table, pl.col("reason") == f"failed: {description}")["record_id"])
+            caught = set(
+                held.filter(pl.col("table_name") == table, pl.col("reason") == f"failed: {description}")["record_id"]
+            )
             assert set(keys) <= caught, f"{table}: {description}: {len(set(keys) - caught)} failing rows not held back"
             assert not set(keys) & published, f"{table}: {description}: failing rows published"
         assert set(plan["good"]) <= published, f"{table}: {len(set(plan['good']) - published)} good rows lost"
@@ -156,8 +173,10 @@ def test_thousands_of_failing_rows_are_all_held_back(prefect_backend, tmp_path, 
     assert summary["held_back"] == {t: staged[t] - curated[t] for t in TABLES if staged[t] != curated[t]}
     assert summary["claims_quarantined"] == staged["claims"] - curated["claims"] > 1000
     assert artifacts["summary"]["claims_quarantined"] == summary["claims_quarantined"]
-    assert artifacts["quarantined"].filter(pl.col("table_name") == "claims").height == \
-        held.filter(pl.col("table_name") == "claims")["record_id"].n_unique()
+    assert (
+        artifacts["quarantined"].filter(pl.col("table_name") == "claims").height
+        == held.filter(pl.col("table_name") == "claims")["record_id"].n_unique()
+    )
 
 
 @pytest.fixture()
@@ -179,8 +198,10 @@ def test_a_row_inserted_after_the_audit_makes_publish_fail(audited):
     warehouse, outcome = audited
     before = _curated_bytes(warehouse)
     con = duckdb.connect(str(warehouse))
-    con.execute("INSERT INTO staging.claims BY NAME SELECT * REPLACE ('sneaked-in' AS claim_id, NULL AS source_name) "
-                "FROM staging.claims LIMIT 1")
+    con.execute(
+        "INSERT INTO staging.claims BY NAME SELECT * REPLACE ('sneaked-in' AS claim_id, NULL AS source_name) "
+        "FROM staging.claims LIMIT 1"
+    )
     con.close()
     with pytest.raises(PublishRefused, match="staging changed after the audit .*staging.claims"):
         Warehouse(warehouse).publish("again", outcome.fingerprints)
@@ -192,8 +213,10 @@ def test_curated_constraints_are_the_second_line(audited):
     warehouse, _ = audited
     before = _curated_bytes(warehouse)
     con = duckdb.connect(str(warehouse))
-    con.execute("INSERT INTO staging.claims BY NAME SELECT * REPLACE ('sneaked-in' AS claim_id, NULL AS source_name) "
-                "FROM staging.claims LIMIT 1")
+    con.execute(
+        "INSERT INTO staging.claims BY NAME SELECT * REPLACE ('sneaked-in' AS claim_id, NULL AS source_name) "
+        "FROM staging.claims LIMIT 1"
+    )
     con.close()
     with pytest.raises(duckdb.ConstraintException, match="NOT NULL constraint failed: claims.source_name"):
         Warehouse(warehouse).publish("again", None)
@@ -214,10 +237,14 @@ def test_an_older_warehouse_is_brought_to_the_contracts(tmp_path):
     warehouse = tmp_path / "old.duckdb"
     con = duckdb.connect(str(warehouse))
     con.execute("CREATE SCHEMA curated")
-    con.execute("CREATE TABLE curated.claims (claim_id VARCHAR, article_id VARCHAR, sentence_id VARCHAR, text VARCHAR,"
-                " source_name VARCHAR, attribution VARCHAR)")
-    con.execute("INSERT INTO curated.claims VALUES ('c1', 'a', 'a-s1', 'Fine.', 'Reuters', 'according_to'),"
-                " ('c2', 'a', 'a-s2', 'Leaked.', NULL, 'inherited')")
+    con.execute(
+        "CREATE TABLE curated.claims (claim_id VARCHAR, article_id VARCHAR, sentence_id VARCHAR, text VARCHAR,"
+        " source_name VARCHAR, attribution VARCHAR)"
+    )
+    con.execute(
+        "INSERT INTO curated.claims VALUES ('c1', 'a', 'a-s1', 'Fine.', 'Reuters', 'according_to'),"
+        " ('c2', 'a', 'a-s2', 'Leaked.', NULL, 'inherited')"
+    )
     con.close()
     Warehouse(warehouse).initialise([("en", "en")])
     wh = Warehouse(warehouse)
@@ -225,16 +252,25 @@ def test_an_older_warehouse_is_brought_to_the_contracts(tmp_path):
     q = wh.query("SELECT stage, record_id, reason, payload FROM audit.quarantine")
     assert q.row(0)[:2] == ("upgrade", "c2") and "constraint" in q["reason"][0]
     assert json.loads(q["payload"][0])["text"] == "Leaked."
-    columns = wh.query("SELECT column_name, is_nullable FROM duckdb_columns() WHERE schema_name = 'curated' "
-                       "AND table_name = 'claims' AND column_name = 'source_name'")
+    columns = wh.query(
+        "SELECT column_name, is_nullable FROM duckdb_columns() WHERE schema_name = 'curated' "
+        "AND table_name = 'claims' AND column_name = 'source_name'"
+    )
     assert columns["is_nullable"][0] is False
 
 
 def test_a_frame_with_a_misspelt_column_is_an_error_not_a_null(tmp_path):
     wh = Warehouse(tmp_path / "w.duckdb")
     wh.initialise([("en", "en")])
-    frame = pl.DataFrame({"claim_id": ["c"], "article_id": ["a"], "sentence_id": ["s"], "text": ["t"],
-                          "source_nmae": ["x"], "attribution": ["quote"]})
+    frame = pl.DataFrame(
+        {
+            "claim_id": ["c"],
+            "article_id": ["a"],
+            "sentence_id": ["s"],
+            "text": ["t"],
+            "source_nmae": ["x"],
+            "attribution": ["quote"],
+        }
+    )
     with pytest.raises(ValueError, match=r"columns the table does not have: \['source_nmae'\].*source_name"):
         wh.stage({"claims": frame}, pl.DataFrame(schema={"article_id": pl.String, "source_uri": pl.String}), [])
-

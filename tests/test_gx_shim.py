@@ -1,4 +1,5 @@
 """The DuckDB shim for Great Expectations: what it relies on in GX, and that it is needed."""
+
 import duckdb
 import pytest
 
@@ -7,7 +8,9 @@ import pytest
 def tiny_db(tmp_path):
     path = tmp_path / "tiny.duckdb"
     con = duckdb.connect(str(path))
-    con.execute("CREATE SCHEMA staging; CREATE TABLE staging.stories AS SELECT * FROM (VALUES ('a', 1), ('b', NULL), ('c', 3)) v(story_id, articles)")
+    con.execute(
+        "CREATE SCHEMA staging; CREATE TABLE staging.stories AS SELECT * FROM (VALUES ('a', 1), ('b', NULL), ('c', 3)) v(story_id, articles)"
+    )
     con.close()
     return path
 
@@ -28,15 +31,24 @@ def test_row_level_and_sql_expectations_run_on_duckdb(tiny_db):
     from flows.audit.run import run_audit
 
     suite = {
-        "name": "t", "meta": {"table": "stories"},
+        "name": "t",
+        "meta": {"table": "stories"},
         "expectations": [
-            {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "articles"},
-             "meta": {"severity": "quarantine", "description": "x is set"}},
-            {"type": "unexpected_rows_expectation",
-             "kwargs": {"unexpected_rows_query": "SELECT story_id FROM {batch} WHERE articles > 2"},
-             "meta": {"severity": "critical", "description": "x at most 2"}},
-            {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "story_id"},
-             "meta": {"severity": "critical", "description": "ids unique"}},
+            {
+                "type": "expect_column_values_to_not_be_null",
+                "kwargs": {"column": "articles"},
+                "meta": {"severity": "quarantine", "description": "x is set"},
+            },
+            {
+                "type": "unexpected_rows_expectation",
+                "kwargs": {"unexpected_rows_query": "SELECT story_id FROM {batch} WHERE articles > 2"},
+                "meta": {"severity": "critical", "description": "x at most 2"},
+            },
+            {
+                "type": "expect_column_values_to_be_unique",
+                "kwargs": {"column": "story_id"},
+                "meta": {"severity": "critical", "description": "ids unique"},
+            },
         ],
     }
     outcome = run_audit(tiny_db, [suite])
@@ -53,7 +65,16 @@ def test_row_level_and_sql_expectations_run_on_duckdb(tiny_db):
 def test_suite_files_are_validated(tmp_path):
     from flows.audit.suites import SuiteError, load_suite_files
 
-    (tmp_path / "bad.json").write_text('{"name": "x", "meta": {"table": "stories"}, "expectations": [{"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "label"}}]}')
+    (tmp_path / "bad.json").write_text(
+        '{"name": "x", "meta": {"table": "stories"}, "expectations": [{"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "label"}}]}'
+    )
     with pytest.raises(SuiteError, match="meta.severity"):
         load_suite_files(tmp_path)
-    assert {s["meta"]["table"] for s in load_suite_files()} >= {"articles", "sentences", "citations", "claims", "entities", "mentions"}
+    assert {s["meta"]["table"] for s in load_suite_files()} >= {
+        "articles",
+        "sentences",
+        "citations",
+        "claims",
+        "entities",
+        "mentions",
+    }

@@ -1,4 +1,5 @@
 """Incremental runs: only new or changed articles are extracted; the result equals a full rebuild."""
+
 import shutil
 
 import polars as pl
@@ -51,8 +52,9 @@ def test_languages_keep_only_those_languages_and_record_the_rest(prefect_backend
     assert summary["status"] == "published" and summary["articles_skipped"] == 3
     wh = Warehouse(warehouse)
     assert sorted(wh.query("SELECT language FROM curated.articles")["language"]) == ["en", "it"]
-    skipped = wh.query("SELECT reason FROM audit.quarantine WHERE run_id = ? AND table_name = 'inputs'",
-                       [summary["run_id"]])
+    skipped = wh.query(
+        "SELECT reason FROM audit.quarantine WHERE run_id = ? AND table_name = 'inputs'", [summary["run_id"]]
+    )
     assert skipped.height == 3 and all("not selected" in r for r in skipped["reason"])
     # equal to a fresh run with the same filter
     fresh = tmp_path / "fresh.duckdb"
@@ -117,8 +119,12 @@ KEYS = {"extract_key": "e", "run_key": "r"}
 
 def frames(*rows):
     """Input articles and the matching cache from (article_id, content_key, uri, language) rows."""
-    articles = pl.DataFrame([{"article_id": a, "content_key": k, "source_uri": u, "all_uris": [u]} for a, k, u, _ in rows])
-    cached = pl.DataFrame([{"article_id": a, "content_key": k, "source_uri": u, "language": lang} for a, k, u, lang in rows])
+    articles = pl.DataFrame(
+        [{"article_id": a, "content_key": k, "source_uri": u, "all_uris": [u]} for a, k, u, _ in rows]
+    )
+    cached = pl.DataFrame(
+        [{"article_id": a, "content_key": k, "source_uri": u, "language": lang} for a, k, u, lang in rows]
+    )
     members = pl.DataFrame([{"article_id": a, "source_uri": u} for a, _, u, _ in rows])
     return articles, cached, members
 
@@ -131,8 +137,10 @@ def test_plan_reuses_unchanged_and_extracts_changed_or_renamed():
     assert same.unchanged and same.extract.height == 0 and same.reuse == ["A", "B"]
     edited = articles.with_columns(content_key=articles["content_key"].replace("k1", "k9"))  # same text, new title
     assert plan(edited, cached, members, KEYS, KEYS).extract["article_id"].to_list() == ["A"]
-    renamed = articles.with_columns(source_uri=articles["source_uri"].replace("b.txt", "c.txt"),
-                                    all_uris=articles["all_uris"].list.eval(pl.element().replace("b.txt", "c.txt")))
+    renamed = articles.with_columns(
+        source_uri=articles["source_uri"].replace("b.txt", "c.txt"),
+        all_uris=articles["all_uris"].list.eval(pl.element().replace("b.txt", "c.txt")),
+    )
     moved = plan(renamed, cached, members, KEYS, KEYS)
     assert moved.extract["article_id"].to_list() == ["B"] and not moved.unchanged
     # the old path stays a source until --full-refresh: a file that is gone is not a retraction

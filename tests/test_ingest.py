@@ -1,4 +1,5 @@
 """Reading inputs: formats, metadata, normalisation, dedup, and quarantine of unreadable input."""
+
 from datetime import date
 
 import pytest
@@ -22,7 +23,7 @@ def test_inline_date_is_metadata_not_body():
     row = articles.row(0, named=True)
     assert row["published"] == date(2023, 10, 1)
     assert row["published_precision"] == "month"
-    assert row["text"][row["body_start"]:].startswith("Sono anni")
+    assert row["text"][row["body_start"] :].startswith("Sono anni")
 
 
 def test_inline_metadata_needs_a_real_date():

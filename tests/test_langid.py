@@ -1,4 +1,5 @@
 """fastText language identification: seeds, flags, and code normalisation."""
+
 import polars as pl
 
 from flows.extract.langid import identify, known_codes, normalise_code

@@ -1,4 +1,5 @@
 """Integrity of the per-language data in seeds/languages (the way dateparser checks its locale data)."""
+
 import csv
 import re
 from pathlib import Path
@@ -8,8 +9,11 @@ import pytest
 
 from flows.lexicon.reference import CUE_KINDS, DATE_KINDS, LANGUAGES_DIR, SHARED, UNIT_KINDS
 
-HEADERS = {"cues.csv": ["kind", "cue", "position"], "dates.csv": ["kind", "word", "position"],
-           "units.csv": ["surface", "kind", "unit", "value"]}
+HEADERS = {
+    "cues.csv": ["kind", "cue", "position"],
+    "dates.csv": ["kind", "word", "position"],
+    "units.csv": ["surface", "kind", "unit", "value"],
+}
 UNITS = {"%", "m2", "km2", "ha", "t", "kg", "km", "m", "count", "ordinal", "fraction", "l", "mi", "ft", ""}
 FOLDERS = sorted(p for p in LANGUAGES_DIR.iterdir() if p.is_dir())
 

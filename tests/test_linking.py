@@ -1,4 +1,5 @@
 """Cross-lingual linking: stories and claim clusters from language-independent anchors."""
+
 import shutil
 
 import polars as pl
@@ -34,8 +35,11 @@ def test_seeds_are_one_story_and_the_other_stories_stay_apart(linked):
 
 
 def _cluster_of(linked, prefix: str) -> str | None:
-    rows = linked.query("""SELECT k.cluster_id FROM curated.claims c JOIN curated.claim_clusters k USING (claim_id)
-                           WHERE starts_with(c.text, ?)""", [prefix])
+    rows = linked.query(
+        """SELECT k.cluster_id FROM curated.claims c JOIN curated.claim_clusters k USING (claim_id)
+                           WHERE starts_with(c.text, ?)""",
+        [prefix],
+    )
     return rows["cluster_id"][0] if rows.height else None
 
 
@@ -64,7 +68,9 @@ def test_single_origin_versus_corroborated(linked):
     fr = _cluster_of(linked, "Le port de Rotterdam a annoncé")
     single = set(linked.query("SELECT cluster_id FROM curated.single_origin_claims")["cluster_id"])
     assert fr in single  # both articles rest on Reuters: one origin, two languages
-    summary = linked.query("SELECT origins, sources FROM curated.claim_cluster_summary WHERE cluster_id = ?", [fr]).row(0)
+    summary = linked.query("SELECT origins, sources FROM curated.claim_cluster_summary WHERE cluster_id = ?", [fr]).row(
+        0
+    )
     assert summary == (1, ["Reuters"])
 
 

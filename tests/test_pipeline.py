@@ -1,4 +1,5 @@
 """The curate flow end to end: publish, quarantine, blocking, idempotence, atomic publish."""
+
 import json
 import shutil
 
@@ -53,7 +54,16 @@ def test_audit_results_and_run_log(seed_run, query):
     assert set(results["table_name"]) >= {"articles", "sentences", "citations", "claims", "entities", "mentions"}
     run = query("SELECT * FROM audit.runs WHERE run_id = ?", [run_id]).row(0, named=True)
     assert run["status"] == "published" and run["articles_in"] == 5
-    assert set(json.loads(run["timings"])) >= {"ingest", "plan", "extract", "stage", "record", "link", "audit", "publish"}
+    assert set(json.loads(run["timings"])) >= {
+        "ingest",
+        "plan",
+        "extract",
+        "stage",
+        "record",
+        "link",
+        "audit",
+        "publish",
+    }
 
 
 def test_sentence_offsets_hold_in_the_warehouse(query):
@@ -88,11 +98,13 @@ def test_failed_critical_expectation_leaves_curated_untouched(prefect_backend, t
     strict = tmp_path / "expectations"
     shutil.copytree(ROOT / "expectations", strict)
     suite = json.loads((strict / "claims.json").read_text())
-    suite["expectations"].append({
-        "type": "expect_column_values_to_be_in_set",
-        "kwargs": {"column": "attribution", "value_set": ["quote"]},
-        "meta": {"severity": "critical", "description": "only direct quotes are accepted"},
-    })
+    suite["expectations"].append(
+        {
+            "type": "expect_column_values_to_be_in_set",
+            "kwargs": {"column": "attribution", "value_set": ["quote"]},
+            "meta": {"severity": "critical", "description": "only direct quotes are accepted"},
+        }
+    )
     (strict / "claims.json").write_text(json.dumps(suite))
     extra = tmp_path / "more"
     extra.mkdir()
@@ -101,7 +113,9 @@ def test_failed_critical_expectation_leaves_curated_untouched(prefect_backend, t
     assert summary["status"] == "blocked"
     assert "only direct quotes are accepted" in summary["reason"]
     assert_same(before, snapshot(warehouse))
-    run = Warehouse(warehouse).query("SELECT status, critical_failed FROM audit.runs WHERE run_id = ?", [summary["run_id"]])
+    run = Warehouse(warehouse).query(
+        "SELECT status, critical_failed FROM audit.runs WHERE run_id = ?", [summary["run_id"]]
+    )
     assert run.row(0) == ("blocked", 1)
 
 
@@ -140,7 +154,9 @@ def test_changed_source_replaces_its_old_version(prefect_backend, tmp_path):
     wh = Warehouse(warehouse)
     arts = wh.query("SELECT article_id, text FROM curated.articles")
     assert arts.height == 1 and "64 percent" in arts["text"][0]
-    orphans = wh.query("SELECT count(*) AS n FROM curated.sentences WHERE article_id NOT IN (SELECT article_id FROM curated.articles)")
+    orphans = wh.query(
+        "SELECT count(*) AS n FROM curated.sentences WHERE article_id NOT IN (SELECT article_id FROM curated.articles)"
+    )
     assert orphans["n"][0] == 0
 
 
@@ -155,14 +171,16 @@ def test_publish_that_fails_midway_changes_nothing(prefect_backend, tmp_path, mo
         raise RuntimeError("killed mid-publish")
 
     monkeypatch.setattr(Warehouse, "_publish", staticmethod(crash_after_deleting))
-    with pytest.raises(Exception):
+    with pytest.raises(RuntimeError, match="killed mid-publish"):
         run_curate(source=str(FIXTURES / "frontmatter_de.md"), warehouse=str(warehouse))
     assert_same(before, snapshot(warehouse))
 
 
 def test_extraction_tables_are_published_and_linked(query):
     counts = query("""SELECT (SELECT count(*) FROM curated.entities) AS e, (SELECT count(*) FROM curated.mentions) AS m,
-                             (SELECT count(*) FROM curated.quantities) AS q, (SELECT count(*) FROM curated.dates) AS d""").row(0)
+                             (SELECT count(*) FROM curated.quantities) AS q, (SELECT count(*) FROM curated.dates) AS d""").row(
+        0
+    )
     assert all(n > 5 for n in counts)
     linked = query("""SELECT count(*) FILTER (WHERE len(entity_ids) > 0) AS with_entities,
                              count(*) FILTER (WHERE len(quantity_ids) > 0) AS with_quantities,

@@ -1,4 +1,5 @@
 """What the Prefect UI shows for a run: artifacts with stable keys and the run's numbers."""
+
 import shutil
 
 from prefect.client.orchestration import get_client
@@ -21,10 +22,17 @@ def artifacts_of(run_id: str) -> dict:
 def test_run_publishes_summary_failed_and_quarantine_artifacts(prefect_backend, tmp_path, seeds_copy):
     shutil.copy(FIXTURES / "unattributed.txt", seeds_copy / "unattributed.txt")
     (seeds_copy / "broken.txt").write_bytes(b"\x00\x01\x02\x03 binary")
-    summary = run_curate(source=str(seeds_copy), warehouse=str(tmp_path / "w.duckdb"), languages=["it", "en", "sv", "pl"])
+    summary = run_curate(
+        source=str(seeds_copy), warehouse=str(tmp_path / "w.duckdb"), languages=["it", "en", "sv", "pl"]
+    )
     found = artifacts_of(summary["run_id"])
-    assert set(found) == {report.SUMMARY_KEY, report.FAILED_KEY, report.QUARANTINE_KEY, report.DATA_DOCS_KEY,
-                          report.PROGRESS_KEY}
+    assert set(found) == {
+        report.SUMMARY_KEY,
+        report.FAILED_KEY,
+        report.QUARANTINE_KEY,
+        report.DATA_DOCS_KEY,
+        report.PROGRESS_KEY,
+    }
     assert found[report.PROGRESS_KEY].data == 100.0  # every article extracted
     text = found[report.SUMMARY_KEY].data
     assert "# newsflow run: published" in text

@@ -1,4 +1,5 @@
 """Sentences, offsets and sentence kinds on the seeds and on layouts they do not show."""
+
 import polars as pl
 
 from flows.extract.segment import segment_article
@@ -14,7 +15,7 @@ def test_offsets_reproduce_every_sentence():
     art = seeds()["articles"].select("article_id", "text")
     s = seeds()["sentences"].join(art, on="article_id", suffix="_article")
     for row in s.iter_rows(named=True):
-        assert row["text_article"][row["start_char"]:row["end_char"]] == row["text"]
+        assert row["text_article"][row["start_char"] : row["end_char"]] == row["text"]
 
 
 def test_photo_credit_is_a_caption():
@@ -40,7 +41,9 @@ def test_related_story_teasers_after_the_closing_source_line():
 
 
 def test_headlines_subheadings_and_metadata():
-    assert kinds_of("en")["Chinese giant Alibaba is under investigation for espionage activities in Europe"] == "headline"
+    assert (
+        kinds_of("en")["Chinese giant Alibaba is under investigation for espionage activities in Europe"] == "headline"
+    )
     assert kinds_of("sv")["Kommer att övervakas noggrant"] == "subheading"
     assert kinds_of("pl")["Dane klientów AliExpress trafiały do chińskiego rządu?"] == "subheading"
     assert kinds_of("it")["I sospetti di spionaggio per Alibaba"] == "subheading"
@@ -63,3 +66,26 @@ def test_unknown_language_still_segments_by_layout():
     text = "Заголовок статьи\n\nПервое предложение статьи. Второе предложение статьи.\n\nИсточник: ТАСС"
     rows = segment_article("x", text, 0, "ru")
     assert [r["kind"] for r in rows][:3] == ["headline", "body", "body"]
+
+
+def test_a_run_on_text_is_cut_into_sentences_no_longer_than_the_limit():
+    """Every later step works sentence by sentence, some in time that grows with the square of a sentence's
+    length: a text without full stops must not reach them as one 1.9 MB "sentence" (issue 10)."""
+    from flows.config import setting
+
+    limit = setting("segment", "max_sentence_chars")
+    unit = "the minister met Giorgia Meloni in Rome while Reuters reported 30,000 euro on 5 July and "
+    text = "A very long report\n\n" + unit * (20 * limit // len(unit)) + "end."
+    out = segment_article("a", text, 0, "en")
+    body = [s for s in out if s["start_char"] >= 20]
+    assert len(body) >= 20
+    assert max(s["end_char"] - s["start_char"] for s in out) <= limit
+    assert all(text[s["start_char"] : s["end_char"]] == s["text"] for s in out)
+    # cut at spaces, and nothing lost: the pieces cover the text but for the spaces between them
+    assert all(not s["text"][0].isspace() and not s["text"][-1].isspace() for s in out)
+    covered = sum(s["end_char"] - s["start_char"] for s in body)
+    assert covered >= len(text) - 20 - len(body) - 2
+    # a script written without spaces is cut too
+    zh = "报告" + "路透社报道称欧盟委员会在布鲁塞尔宣布了新的规定" * (3 * limit // 22)
+    pieces = segment_article("z", zh, 0, "zh")
+    assert len(pieces) >= 3 and max(len(s["text"]) for s in pieces) <= limit

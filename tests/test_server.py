@@ -5,6 +5,7 @@ state dir, as a subprocess), stopped with `python -m flows.app.serve down` even 
 talk to it with a Prefect client bound to its URL; they never use the in-process `prefect_backend`
 harness and do not touch the settings it runs under.
 """
+
 from __future__ import annotations
 
 import os
@@ -17,28 +18,31 @@ import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds" / "articles"
-ARTIFACT_KEYS = {"newsflow-summary": "markdown", "newsflow-failed-expectations": "table",
-                 "newsflow-quarantine": "table"}
-STARTUP_TIMEOUT = 180      # server healthy (~15 s) + serve registered (~5 s), generous for a busy machine
-RUN_TIMEOUT = 300          # one run over two articles: ~45 s on 2 cores
+ARTIFACT_KEYS = {
+    "newsflow-summary": "markdown",
+    "newsflow-failed-expectations": "table",
+    "newsflow-quarantine": "table",
+}
+STARTUP_TIMEOUT = 180  # server healthy (~15 s) + serve registered (~5 s), generous for a busy machine
+RUN_TIMEOUT = 300  # one run over two articles: ~45 s on 2 cores
 
 
 @dataclass
 class Stack:
-    url: str                 # http://127.0.0.1:PORT/api
-    proc: subprocess.Popen   # the `up` supervisor
-    state: Path              # pid files, server.log
-    log: Path                # the supervisor's and serve's output
+    url: str  # http://127.0.0.1:PORT/api
+    proc: subprocess.Popen  # the `up` supervisor
+    state: Path  # pid files, server.log
+    log: Path  # the supervisor's and serve's output
     base: Path
-    source: Path             # the deployment's default source (two seed articles)
-    warehouse: Path          # the deployment's default warehouse (never written by these tests)
+    source: Path  # the deployment's default source (two seed articles)
+    warehouse: Path  # the deployment's default warehouse (never written by these tests)
     cron: str
     pids: dict[str, int]
 
@@ -72,16 +76,30 @@ def _client(url: str):
 
 
 def _env(base: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PREFECT_API_", "PREFECT_UI_", "PREFECT_PROFILE", "PREFECT_SERVER_DATABASE"))}
-    env.update(PREFECT_HOME=str(base / "prefect-home"), PREFECT_SERVER_ANALYTICS_ENABLED="false",
-               DO_NOT_TRACK="1", PREFECT_LOGGING_LEVEL="INFO", PYTHONUNBUFFERED="1")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PREFECT_API_", "PREFECT_UI_", "PREFECT_PROFILE", "PREFECT_SERVER_DATABASE"))
+    }
+    env.update(
+        PREFECT_HOME=str(base / "prefect-home"),
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        DO_NOT_TRACK="1",
+        PREFECT_LOGGING_LEVEL="INFO",
+        PYTHONUNBUFFERED="1",
+    )
     return env
 
 
 def _down(state: Path, base: Path, timeout: float = 150) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "flows.app.serve", "down", "--state-dir", str(state)], cwd=ROOT,
-                          env=_env(base), capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "flows.app.serve", "down", "--state-dir", str(state)],
+        cwd=ROOT,
+        env=_env(base),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def _gone(pid: int) -> bool:
@@ -106,14 +124,37 @@ def stack(tmp_path_factory):
     port = _free_port()
     url = f"http://127.0.0.1:{port}/api"
     # hourly, 30 minutes from now: the scheduler must create runs at once, none becomes due during the tests
-    cron = f"{(datetime.now(timezone.utc).minute + 30) % 60} * * * *"
-    cmd = [sys.executable, "-m", "flows.app.serve", "up", "--port", str(port), "--state-dir", str(state),
-           "--server-home", str(base / "server-home"), "--source", str(source),
-           "--warehouse", str(base / "default.duckdb"), "--cron", cron,
-           "--watch-pid", str(os.getpid())]   # stops by itself should pytest be killed before teardown
+    cron = f"{(datetime.now(UTC).minute + 30) % 60} * * * *"
+    cmd = [
+        sys.executable,
+        "-m",
+        "flows.app.serve",
+        "up",
+        "--port",
+        str(port),
+        "--state-dir",
+        str(state),
+        "--server-home",
+        str(base / "server-home"),
+        "--source",
+        str(source),
+        "--warehouse",
+        str(base / "default.duckdb"),
+        "--cron",
+        cron,
+        "--watch-pid",
+        str(os.getpid()),
+    ]  # stops by itself should pytest be killed before teardown
     with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=_env(base), stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env=_env(base),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     pids: dict[str, int] = {"up": proc.pid}
     t0 = time.monotonic()
     try:
@@ -162,8 +203,16 @@ def client(stack):
 def test_deployment_has_typed_schema_defaults_and_concurrency(stack, client):
     dep = client.read_deployment_by_name("curate/curate")
     props = dep.parameter_openapi_schema["properties"]
-    assert {"source", "warehouse", "full_refresh", "languages", "thresholds", "batch_size", "expectations",
-            "wait_seconds"} <= set(props)
+    assert {
+        "source",
+        "warehouse",
+        "full_refresh",
+        "languages",
+        "thresholds",
+        "batch_size",
+        "expectations",
+        "wait_seconds",
+    } <= set(props)
     assert props["full_refresh"]["type"] == "boolean"
     assert {"type": "integer"} in [{k: v for k, v in s.items() if k == "type"} for s in props["batch_size"]["anyOf"]]
     assert dep.enforce_parameter_schema
@@ -178,36 +227,45 @@ def test_deployment_has_typed_schema_defaults_and_concurrency(stack, client):
 
 def test_cron_schedule_creates_runs(stack, client):
     from prefect.client.schemas.filters import (
-        DeploymentFilter, DeploymentFilterName, FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType,
+        DeploymentFilter,
+        DeploymentFilterName,
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
     )
     from prefect.client.schemas.objects import StateType
 
     only_scheduled = FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED])))
     ours = DeploymentFilter(name=DeploymentFilterName(any_=["curate"]))
-    deadline = time.monotonic() + 60   # the scheduler picks up a new deployment within ~5 s
-    while not (runs := [r for r in client.read_flow_runs(flow_run_filter=only_scheduled, deployment_filter=ours)
-                        if r.auto_scheduled]):
+    deadline = time.monotonic() + 60  # the scheduler picks up a new deployment within ~5 s
+    while not (
+        runs := [
+            r for r in client.read_flow_runs(flow_run_filter=only_scheduled, deployment_filter=ours) if r.auto_scheduled
+        ]
+    ):
         assert time.monotonic() < deadline, "the scheduler created no runs for curate/curate"
         time.sleep(2)
     minute = int(stack.cron.split()[0])
-    now = datetime.now(timezone.utc)
-    assert len(runs) >= 3   # the scheduler keeps at least min_runs ahead
+    now = datetime.now(UTC)
+    assert len(runs) >= 3  # the scheduler keeps at least min_runs ahead
     for run in runs:
         assert run.expected_start_time > now
         assert run.expected_start_time.minute == minute and run.expected_start_time.second == 0
-        assert run.parameters["source"] == str(stack.source)   # the deployment's defaults
+        assert run.parameters["source"] == str(stack.source)  # the deployment's defaults
 
 
 def test_invalid_parameters_are_rejected(stack, client):
     from prefect.exceptions import PrefectHTTPStatusError
 
     dep = client.read_deployment_by_name("curate/curate")
-    bad = [({"batch_size": "lots"}, "batch_size", "'lots' is not valid"),
-           ({"full_refresh": "maybe"}, "full_refresh", "'maybe' is not of type 'boolean'"),
-           ({"batch_size": -3}, "batch_size", "less than the minimum"),
-           ({"thresholds": {"low_confidence": 2}}, "thresholds.low_confidence", "greater than the maximum"),
-           ({"languages": "it"}, "languages", "is not valid"),
-           ({"languages": ["Italian"]}, "languages[0]", "does not match")]
+    bad = [
+        ({"batch_size": "lots"}, "batch_size", "'lots' is not valid"),
+        ({"full_refresh": "maybe"}, "full_refresh", "'maybe' is not of type 'boolean'"),
+        ({"batch_size": -3}, "batch_size", "less than the minimum"),
+        ({"thresholds": {"low_confidence": 2}}, "thresholds.low_confidence", "greater than the maximum"),
+        ({"languages": "it"}, "languages", "is not valid"),
+        ({"languages": ["Italian"]}, "languages[0]", "does not match"),
+    ]
     for params, field, reason in bad:
         with pytest.raises(PrefectHTTPStatusError) as err:
             client.create_flow_run_from_deployment(dep.id, parameters=params)
@@ -223,8 +281,13 @@ def test_run_with_parameters_through_the_api_completes(stack, client):
 
     dep = client.read_deployment_by_name("curate/curate")
     warehouse = stack.base / "api-run.duckdb"
-    params = {"source": str(stack.source), "warehouse": str(warehouse), "batch_size": 1, "full_refresh": True,
-              "wait_seconds": 30.0}
+    params = {
+        "source": str(stack.source),
+        "warehouse": str(warehouse),
+        "batch_size": 1,
+        "full_refresh": True,
+        "wait_seconds": 30.0,
+    }
     t0 = time.monotonic()
     run = client.create_flow_run_from_deployment(dep.id, parameters=params)
     while not (run := client.read_flow_run(run.id)).state.is_final():
@@ -237,18 +300,25 @@ def test_run_with_parameters_through_the_api_completes(stack, client):
 
     for attempt in range(20):  # the run's process may hold the DuckDB file for a moment after it reports
         try:
-            counts = Warehouse(warehouse).query(
-                "SELECT (SELECT count(*) FROM curated.articles) AS articles, "
-                "(SELECT count(*) FROM curated.sentences) AS sentences").row(0, named=True)
+            counts = (
+                Warehouse(warehouse)
+                .query(
+                    "SELECT (SELECT count(*) FROM curated.articles) AS articles, "
+                    "(SELECT count(*) FROM curated.sentences) AS sentences"
+                )
+                .row(0, named=True)
+            )
             break
         except Exception:
             if attempt == 19:
                 raise
             time.sleep(0.5)
     assert counts["articles"] == 2 and counts["sentences"] > 0
-    assert not stack.warehouse.exists()   # the deployment's default warehouse was not used
+    assert not stack.warehouse.exists()  # the deployment's default warehouse was not used
 
-    artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run.id])))
+    artifacts = client.read_artifacts(
+        artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run.id]))
+    )
     found = {a.key: a.type for a in artifacts if a.key}
     for key, kind in ARTIFACT_KEYS.items():
         assert found.get(key) == kind, f"artifact {key!r} ({kind}) missing for run {run.name}: {found}"
@@ -259,8 +329,9 @@ def test_parameters_outside_the_allowed_folders_are_refused(stack, client):
     dep = client.read_deployment_by_name("curate/curate")
     elsewhere = Path(tempfile.gettempdir()) / f"elsewhere-{os.getpid()}"
     cases = [
+        # (each refused run is a flow run of its own, queued behind the others: keep the list short; a
+        # path that climbs out with ../ or a link is refused the same way: tests/test_access.py)
         ({"source": "/etc"}, "source '/etc' is outside the folders runs may read"),
-        ({"source": f"{stack.source}/../../../../../../etc"}, "is outside the folders runs may read"),
         ({"warehouse": str(elsewhere / "x.duckdb")}, "is outside the folders runs may write"),
         ({"expectations": "/etc"}, "expectations '/etc' is outside the folders suites may be loaded from"),
         ({"source": str(stack.source / "missing")}, "does not exist"),
@@ -274,14 +345,17 @@ def test_parameters_outside_the_allowed_folders_are_refused(stack, client):
             time.sleep(1)
         assert run.state.is_failed(), (run.parameters, run.state.name, run.state.message)
         assert why in run.state.message and len(run.state.message.splitlines()) == 1, run.state.message
-        tasks = client.read_task_runs(flow_run_filter=__import__("prefect.client.schemas.filters", fromlist=["x"])
-                                      .FlowRunFilter(id={"any_": [run.id]}))
+        tasks = client.read_task_runs(
+            flow_run_filter=__import__("prefect.client.schemas.filters", fromlist=["x"]).FlowRunFilter(
+                id={"any_": [run.id]}
+            )
+        )
         assert tasks == [], f"a refused run ran tasks: {[t.name for t in tasks]}"
     assert not elsewhere.exists()
     with open(stack.log, "rb") as fh:  # refusals log one line each, never a traceback
         fh.seek(log_start)
         new = fh.read().decode(errors="replace")
-    assert "Traceback" not in new, new[new.index("Traceback") - 2000:new.index("Traceback") + 3000]
+    assert "Traceback" not in new, new[new.index("Traceback") - 2000 : new.index("Traceback") + 3000]
 
 
 def test_down_stops_serve_then_server(stack):

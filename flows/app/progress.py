@@ -5,17 +5,25 @@ is a terminal, timestamped lines when it is not). Inside a deployment run the de
 to the run's log, which the Prefect UI shows. Plain reporters repeat a "still working" line during
 long stages, so a run never looks hung.
 """
+
 from __future__ import annotations
 
 import logging
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Callable, Iterator
 
 HEARTBEAT_SECONDS = 20.0
+
+
+def rate_text(rate: float) -> str:
+    """A rate that reads right at any speed: 120, 4.5, 0.09 (never "0" for work that was done)."""
+    if rate >= 10 or rate <= 0:
+        return f"{rate:.0f}"
+    return f"{rate:.2g}"
 
 
 class Reporter:
@@ -31,7 +39,7 @@ class Reporter:
         self._beat: threading.Thread | None = None
 
     @contextmanager
-    def stage(self, name: str, total: int | None = None, unit: str = "articles") -> Iterator["Reporter"]:
+    def stage(self, name: str, total: int | None = None, unit: str = "articles") -> Iterator[Reporter]:
         self._begin(name, total, unit)
         failed = True
         try:
@@ -46,8 +54,10 @@ class Reporter:
             elapsed = time.monotonic() - self._t0
             rate = self._done / elapsed if elapsed > 0 else 0.0
             left = (self._total - self._done) / rate if rate > 0 else 0.0
-            self.emit(f"{self._stage}: {self._done}/{self._total} {self._unit} "
-                      f"({100 * self._done / self._total:.0f}%), {rate:.0f} {self._unit}/s, ~{left:.0f} s left")
+            self.emit(
+                f"{self._stage}: {self._done}/{self._total} {self._unit} "
+                f"({100 * self._done / self._total:.0f}%), {rate_text(rate)} {self._unit}/s, ~{left:.0f} s left"
+            )
 
     def note(self, text: str) -> None:
         self.emit(text)
@@ -79,15 +89,30 @@ class Reporter:
 class TerminalReporter(Reporter):
     """rich progress bars (rich comes with Prefect): one line per stage, elapsed and time left."""
 
-    def __init__(self):
+    def __init__(self, stream=None):
         from rich.console import Console
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
-                                   TimeElapsedColumn, TimeRemainingColumn)
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
-        self._progress = Progress(SpinnerColumn(), TextColumn("{task.description:<10}"), BarColumn(),
-                                  MofNCompleteColumn(), TextColumn("{task.fields[rate]}"), TimeElapsedColumn(),
-                                  TextColumn("left"), TimeRemainingColumn(),
-                                  console=Console(stderr=True), transient=False)
+        self._progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description:<10}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TimeElapsedColumn(),
+            TextColumn("left"),
+            TimeRemainingColumn(),
+            console=Console(file=stream) if stream is not None else Console(stderr=True),
+            transient=False,
+        )
         super().__init__(lambda text: self._progress.console.print(text))
         self._task = None
 
@@ -101,7 +126,7 @@ class TerminalReporter(Reporter):
     def advance(self, n: int) -> None:
         self._done += n
         elapsed = time.monotonic() - self._t0
-        rate = f"{self._done / elapsed:.0f} {self._unit}/s" if elapsed > 0 else ""
+        rate = f"{rate_text(self._done / elapsed)} {self._unit}/s" if elapsed > 0 else ""
         self._progress.update(self._task, advance=n, rate=rate)
 
     def _begin(self, name, total, unit) -> None:
@@ -142,8 +167,16 @@ def use(reporter: Reporter) -> Iterator[Reporter]:
         _CURRENT.reset(token)
 
 
-def for_cli() -> Reporter:
-    """Bars on a terminal; timestamped lines on stderr otherwise (CI logs, cron mail, pipes)."""
-    if sys.stderr.isatty():
-        return TerminalReporter()
-    return Reporter(lambda text: print(f"{time.strftime('%H:%M:%S')} newsflow {text}", file=sys.stderr, flush=True))
+def for_cli(stream=None) -> Reporter:
+    """Bars on a terminal; timestamped lines otherwise (CI logs, cron mail, pipes). On `stream`, or stderr."""
+
+    def out():
+        return stream if stream is not None else sys.stderr
+
+    try:
+        tty = out().isatty()
+    except (AttributeError, ValueError):
+        tty = False
+    if tty:
+        return TerminalReporter(stream)
+    return Reporter(lambda text: print(f"{time.strftime('%H:%M:%S')} newsflow {text}", file=out(), flush=True))

@@ -3,6 +3,7 @@
 Keys are stable, so each run adds a new version of the same three artifacts and the UI shows their
 history. Tables are capped (the full lists stay queryable in audit.quarantine / audit.results).
 """
+
 from __future__ import annotations
 
 import polars as pl
@@ -27,7 +28,8 @@ def markdown(summary: dict, languages: dict[str, int], quarantined: pl.DataFrame
         "",
         f"{s['reason']}" if s["reason"] else "",
         "",
-        "| run | |", "|---|---|",
+        "| run | |",
+        "|---|---|",
         f"| source | `{s['source']}` |",
         f"| warehouse | `{s['warehouse']}` |",
         f"| articles in source | {s['articles_in']} |",
@@ -48,8 +50,10 @@ def markdown(summary: dict, languages: dict[str, int], quarantined: pl.DataFrame
         lines += [f"| {t} | {n} |" for t, n in s["corpus"].items()] + [""]
     if s["failed_expectations"]:
         lines += ["## Failed expectations", "", "| severity | table | expectation | rows |", "|---|---|---|---|"]
-        lines += [f"| {f['severity']} | {f['table_name']} | {_cell(f['description'])} | {f['unexpected_count']} |"
-                  for f in s["failed_expectations"]] + [""]
+        lines += [
+            f"| {f['severity']} | {f['table_name']} | {_cell(f['description'])} | {f['unexpected_count']} |"
+            for f in s["failed_expectations"]
+        ] + [""]
     if quarantined.height:
         why = quarantined.group_by("table_name", "reason").len().sort("len", "table_name", descending=[True, False])
         lines += ["## Held back, and why", "", "| table | reason | rows |", "|---|---|---|"]
@@ -59,20 +63,30 @@ def markdown(summary: dict, languages: dict[str, int], quarantined: pl.DataFrame
     return "\n".join(lines)
 
 
-def publish_artifacts(summary: dict, languages: dict[str, int], quarantined: pl.DataFrame,
-                      data_docs: str | None) -> None:
+def publish_artifacts(
+    summary: dict, languages: dict[str, int], quarantined: pl.DataFrame, data_docs: str | None
+) -> None:
     from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 
-    create_markdown_artifact(markdown(summary, languages, quarantined), key=SUMMARY_KEY,
-                             description=f"newsflow run {summary['run_id']}: {summary['status']}")
-    failed = summary["failed_expectations"] or [{"severity": "", "table_name": "", "description": "none failed",
-                                                  "unexpected_count": 0}]
+    create_markdown_artifact(
+        markdown(summary, languages, quarantined),
+        key=SUMMARY_KEY,
+        description=f"newsflow run {summary['run_id']}: {summary['status']}",
+    )
+    failed = summary["failed_expectations"] or [
+        {"severity": "", "table_name": "", "description": "none failed", "unexpected_count": 0}
+    ]
     create_table_artifact(failed, key=FAILED_KEY, description="expectations that failed in this run")
     rows = quarantined.select("table_name", "record_id", "source_uri", "reason").head(TABLE_ROWS)
-    create_table_artifact(rows.to_dicts() or [{"table_name": "", "record_id": "", "source_uri": "",
-                                               "reason": "nothing quarantined"}],
-                          key=QUARANTINE_KEY,
-                          description=f"rows held back by this run ({quarantined.height}; first {TABLE_ROWS} shown)")
+    create_table_artifact(
+        rows.to_dicts() or [{"table_name": "", "record_id": "", "source_uri": "", "reason": "nothing quarantined"}],
+        key=QUARANTINE_KEY,
+        description=f"rows held back by this run ({quarantined.height}; first {TABLE_ROWS} shown)",
+    )
     if data_docs:
-        create_link_artifact(data_docs, link_text="Great Expectations Data Docs (open locally)", key=DATA_DOCS_KEY,
-                             description="validation results of this run, rendered offline")
+        create_link_artifact(
+            data_docs,
+            link_text="Great Expectations Data Docs (open locally)",
+            key=DATA_DOCS_KEY,
+            description="validation results of this run, rendered offline",
+        )

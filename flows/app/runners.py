@@ -7,6 +7,7 @@ Environment variables override seeds/config.toml [pipeline]: NEWSFLOW_TASK_RUNNE
 Warehouse reads and writes are called directly in the flow's process, never on a worker: the DuckDB
 file lives beside the flow, and workers of a remote cluster could not open it.
 """
+
 from __future__ import annotations
 
 import logging
@@ -32,9 +33,14 @@ def make_task_runner(kind: str | None = None, address: str | None = None, worker
         address = address or os.environ.get("NEWSFLOW_DASK_ADDRESS") or setting("pipeline", "dask_address")
         if address:
             return DaskTaskRunner(address=address)
-        return DaskTaskRunner(cluster_kwargs={"n_workers": workers or setting("pipeline", "dask_workers"),
-                                              "threads_per_worker": 1, "processes": True,
-                                              "dashboard_address": None})
+        return DaskTaskRunner(
+            cluster_kwargs={
+                "n_workers": workers or setting("pipeline", "dask_workers"),
+                "threads_per_worker": 1,
+                "processes": True,
+                "dashboard_address": None,
+            }
+        )
     raise ValueError(f"unknown task runner {kind!r}: use one of {', '.join(RUNNERS)}")
 
 

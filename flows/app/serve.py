@@ -13,6 +13,7 @@
 OPTIONS: --cron EXPR (default $NEWSFLOW_CRON or hourly "0 * * * *") | --no-schedule, --timezone TZ,
 --source PATH, --warehouse FILE, --wait-seconds N, --name NAME.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,13 +30,13 @@ from pathlib import Path
 from flows.config import DEFAULT_WAREHOUSE, PROJECT_ROOT, SEEDS_DIR
 
 DEPLOYMENT_NAME = "curate"
-DEFAULT_CRON = "0 * * * *"           # hourly, on the hour
-DEFAULT_WAIT_SECONDS = 900.0         # how long a deployment run waits for the warehouse lock
-HOST = "127.0.0.1"                   # loopback only
+DEFAULT_CRON = "0 * * * *"  # hourly, on the hour
+DEFAULT_WAIT_SECONDS = 900.0  # how long a deployment run waits for the warehouse lock
+HOST = "127.0.0.1"  # loopback only
 DEFAULT_PORT = 4200
-STATE_DIR = PROJECT_ROOT / ".prefect"          # pid files and the server log
-SERVER_HOME = STATE_DIR / "server"             # the server's own PREFECT_HOME (SQLite database)
-HEALTH_TIMEOUT = 120.0               # seconds; ~10 s on an idle 2-core machine
+STATE_DIR = PROJECT_ROOT / ".prefect"  # pid files and the server log
+SERVER_HOME = STATE_DIR / "server"  # the server's own PREFECT_HOME (SQLite database)
+HEALTH_TIMEOUT = 120.0  # seconds; ~10 s on an idle 2-core machine
 SERVE_STOP_TIMEOUT = 60.0
 SERVER_STOP_TIMEOUT = 30.0
 TAGS = ["newsflow", "curate", "duckdb", "great-expectations"]
@@ -57,17 +58,25 @@ def _quiet_env(env: dict[str, str]) -> dict[str, str]:
 # ---------------------------------------------------------------- the deployment
 
 
-def default_parameters(source: str | os.PathLike, warehouse: str | os.PathLike,
-                       wait_seconds: float = DEFAULT_WAIT_SECONDS) -> dict:
+def default_parameters(
+    source: str | os.PathLike, warehouse: str | os.PathLike, wait_seconds: float = DEFAULT_WAIT_SECONDS
+) -> dict:
     """Deployment defaults, by name, with absolute paths (runs do not depend on the serve directory)."""
-    return {"source": str(Path(source).resolve()), "warehouse": str(Path(warehouse).resolve()),
-            "wait_seconds": float(wait_seconds)}
+    return {
+        "source": str(Path(source).resolve()),
+        "warehouse": str(Path(warehouse).resolve()),
+        "wait_seconds": float(wait_seconds),
+    }
 
 
-def build_deployment(name: str = DEPLOYMENT_NAME, cron: str | None = DEFAULT_CRON, timezone: str = "UTC",
-                     source: str | os.PathLike = SEEDS_DIR / "articles",
-                     warehouse: str | os.PathLike = DEFAULT_WAREHOUSE,
-                     wait_seconds: float = DEFAULT_WAIT_SECONDS):
+def build_deployment(
+    name: str = DEPLOYMENT_NAME,
+    cron: str | None = DEFAULT_CRON,
+    timezone: str = "UTC",
+    source: str | os.PathLike = SEEDS_DIR / "articles",
+    warehouse: str | os.PathLike = DEFAULT_WAREHOUSE,
+    wait_seconds: float = DEFAULT_WAIT_SECONDS,
+):
     """The `curate/<name>` RunnerDeployment; its parameter schema comes from curate's signature."""
     from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
     from prefect.schedules import Cron
@@ -78,12 +87,12 @@ def build_deployment(name: str = DEPLOYMENT_NAME, cron: str | None = DEFAULT_CRO
     return curate.to_deployment(
         name=name,
         schedules=[Cron(cron, timezone=timezone)] if cron else [],
-        paused=False,                      # serve pauses schedules on shutdown: resume on start
+        paused=False,  # serve pauses schedules on shutdown: resume on start
         parameters=default_parameters(source, warehouse, wait_seconds),
         description=DESCRIPTION,
         tags=TAGS,
         concurrency_limit=ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE),
-        enforce_parameter_schema=True,     # the server rejects runs whose parameters do not validate
+        enforce_parameter_schema=True,  # the server rejects runs whose parameters do not validate
         entrypoint_type=EntrypointType.MODULE_PATH,  # flows.pipeline.curate: independent of the cwd
     )
 
@@ -107,8 +116,8 @@ def check_schedule(args) -> str | None:
     """None when the schedule options are valid, else a one-line reason."""
     if args.no_schedule:
         return None
-    from pydantic import ValidationError
     from prefect.client.schemas.schedules import CronSchedule
+    from pydantic import ValidationError
 
     try:
         CronSchedule(cron=args.cron, timezone=args.timezone)
@@ -122,9 +131,11 @@ def serve(args) -> int:
     from prefect.settings import PREFECT_API_URL
 
     if not PREFECT_API_URL.value():
-        print("flows.app.serve: PREFECT_API_URL is not set. Start a server and serve with `make serve` "
-              "(python -m flows.app.serve up), or export PREFECT_API_URL=http://127.0.0.1:4200/api",
-              file=sys.stderr)
+        print(
+            "flows.app.serve: PREFECT_API_URL is not set. Start a server and serve with `make serve` "
+            "(python -m flows.app.serve up), or export PREFECT_API_URL=http://127.0.0.1:4200/api",
+            file=sys.stderr,
+        )
         return 2
     if problem := check_schedule(args):
         print(f"flows.app.serve: {problem}", file=sys.stderr)
@@ -132,10 +143,13 @@ def serve(args) -> int:
     cron = None if args.no_schedule else args.cron
     allow_serve_paths(args.source, args.warehouse)
     deployment = build_deployment(args.name, cron, args.timezone, args.source, args.warehouse, args.wait_seconds)
-    print(f"serving curate/{args.name} on {PREFECT_API_URL.value()} "
-          f"(schedule: {cron + ' ' + args.timezone if cron else 'none'}; parameters: "
-          f"{json.dumps(deployment.parameters)})", flush=True)
-    prefect_serve(deployment)        # blocks; Ctrl-C / SIGTERM pause the schedule and return
+    print(
+        f"serving curate/{args.name} on {PREFECT_API_URL.value()} "
+        f"(schedule: {cron + ' ' + args.timezone if cron else 'none'}; parameters: "
+        f"{json.dumps(deployment.parameters)})",
+        flush=True,
+    )
+    prefect_serve(deployment)  # blocks; Ctrl-C / SIGTERM pause the schedule and return
     return 0
 
 
@@ -203,8 +217,9 @@ def _signal(pid: int, sig: int, group: bool) -> None:
         pass
 
 
-def stop_process(pid: int, first: int, timeout: float, group: bool, proc: subprocess.Popen | None = None,
-                 label: str = "") -> None:
+def stop_process(
+    pid: int, first: int, timeout: float, group: bool, proc: subprocess.Popen | None = None, label: str = ""
+) -> None:
     """`first` signal, wait; then SIGTERM, then SIGKILL (to the whole process group if `group`)."""
     steps = [(first, timeout)] + ([(signal.SIGTERM, 10.0)] if first != signal.SIGTERM else []) + [(signal.SIGKILL, 5.0)]
     for sig, wait in steps:
@@ -232,8 +247,10 @@ def up(args) -> int:
         print(f"flows.app.serve: already running (pid {running}); `make stop` first", file=sys.stderr)
         return 1
     if healthy(args.port):
-        print(f"flows.app.serve: something already answers on {api_url(args.port)}; `make stop` or pass --port",
-              file=sys.stderr)
+        print(
+            f"flows.app.serve: something already answers on {api_url(args.port)}; `make stop` or pass --port",
+            file=sys.stderr,
+        )
         return 1
 
     stop_requested: list[str] = []
@@ -250,12 +267,12 @@ def up(args) -> int:
     server_env = _quiet_env(dict(os.environ))
     server_env["PREFECT_HOME"] = str(home.resolve())
     for key in ("PREFECT_API_URL", "PREFECT_UI_API_URL", "PREFECT_PROFILE"):
-        server_env.pop(key, None)    # the server's UI must talk to itself, not to another API
+        server_env.pop(key, None)  # the server's UI must talk to itself, not to another API
     server_env["PREFECT_SERVER_UI_API_URL"] = api_url(args.port)  # else the UI calls port 4200
     server_env["PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT"] = "false"  # offline: no Cloud banners
     serve_env = _quiet_env(dict(os.environ))
     serve_env["PREFECT_API_URL"] = api_url(args.port)
-    serve_env.setdefault("PREFECT_HOME", str(state.resolve()))   # never the user's ~/.prefect by accident
+    serve_env.setdefault("PREFECT_HOME", str(state.resolve()))  # never the user's ~/.prefect by accident
     log_path = state / "server.log"
     server = serve_proc = None
     code = 0
@@ -263,35 +280,54 @@ def up(args) -> int:
         with open(log_path, "ab") as log:
             server = subprocess.Popen(
                 [*prefect_cmd, "server", "start", "--host", HOST, "--port", str(args.port), "--analytics-off"],
-                env=server_env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True,   # no terminal Ctrl-C: the server must outlive serve's shutdown
+                env=server_env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,  # no terminal Ctrl-C: the server must outlive serve's shutdown
             )
         pid_server.write_text(str(server.pid))
-        print(f"flows.app.serve: starting Prefect server (pid {server.pid}, PREFECT_HOME={home}, log {log_path})",
-              flush=True)
+        print(
+            f"flows.app.serve: starting Prefect server (pid {server.pid}, PREFECT_HOME={home}, log {log_path})",
+            flush=True,
+        )
         t0, deadline = time.monotonic(), time.monotonic() + args.health_timeout
         while not healthy(args.port):
             if stop_requested or (args.watch_pid and not _alive(args.watch_pid)):
                 return 1
             if server.poll() is not None:
-                print(f"flows.app.serve: the server exited ({server.returncode}); last lines of {log_path}:\n"
-                      + "\n".join(log_path.read_text(errors="replace").splitlines()[-20:]), file=sys.stderr)
+                print(
+                    f"flows.app.serve: the server exited ({server.returncode}); last lines of {log_path}:\n"
+                    + "\n".join(log_path.read_text(errors="replace").splitlines()[-20:]),
+                    file=sys.stderr,
+                )
                 return 1
             if time.monotonic() > deadline:
-                print(f"flows.app.serve: the server was not healthy after {args.health_timeout:.0f} s "
-                      f"(see {log_path})", file=sys.stderr)
+                print(
+                    f"flows.app.serve: the server was not healthy after {args.health_timeout:.0f} s (see {log_path})",
+                    file=sys.stderr,
+                )
                 return 1
             time.sleep(0.5)
-        print(f"flows.app.serve: server healthy after {time.monotonic() - t0:.1f} s; "
-              f"UI http://{HOST}:{args.port}/  API {api_url(args.port)}", flush=True)
-        print(f"flows.app.serve: trigger a run from another shell with\n"
-              f"  PREFECT_API_URL={api_url(args.port)} {bin_dir / 'prefect'} deployment run "
-              f"curate/{args.name} -p batch_size=10 --watch", flush=True)
+        print(
+            f"flows.app.serve: server healthy after {time.monotonic() - t0:.1f} s; "
+            f"UI http://{HOST}:{args.port}/  API {api_url(args.port)}",
+            flush=True,
+        )
+        print(
+            f"flows.app.serve: trigger a run from another shell with\n"
+            f"  PREFECT_API_URL={api_url(args.port)} {bin_dir / 'prefect'} deployment run "
+            f"curate/{args.name} -p batch_size=10 --watch",
+            flush=True,
+        )
 
         serve_cmd = [sys.executable, "-m", "flows.app.serve", "serve", *_serve_options(args)]
         serve_proc = subprocess.Popen(
-            serve_cmd, env=serve_env, cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL,
-            start_new_session=True,   # no terminal Ctrl-C: we forward it ourselves, in order
+            serve_cmd,
+            env=serve_env,
+            cwd=PROJECT_ROOT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # no terminal Ctrl-C: we forward it ourselves, in order
         )
         pid_serve.write_text(str(serve_proc.pid))
         while not stop_requested:
@@ -311,7 +347,7 @@ def up(args) -> int:
         if stop_requested:
             print(f"flows.app.serve: {stop_requested[0]}: stopping serve, then the server", flush=True)
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(sig, signal.SIG_IGN)   # finish the shutdown even on a second Ctrl-C
+            signal.signal(sig, signal.SIG_IGN)  # finish the shutdown even on a second Ctrl-C
         if serve_proc is not None:
             stop_process(serve_proc.pid, signal.SIGINT, SERVE_STOP_TIMEOUT, True, serve_proc, "serve")
         if server is not None:
@@ -347,27 +383,55 @@ def down(args) -> int:
 
 
 def _serve_options(args) -> list[str]:
-    opts = ["--name", args.name, "--timezone", args.timezone, "--source", str(Path(args.source).resolve()),
-            "--warehouse", str(Path(args.warehouse).resolve()), "--wait-seconds", str(args.wait_seconds)]
+    opts = [
+        "--name",
+        args.name,
+        "--timezone",
+        args.timezone,
+        "--source",
+        str(Path(args.source).resolve()),
+        "--warehouse",
+        str(Path(args.warehouse).resolve()),
+        "--wait-seconds",
+        str(args.wait_seconds),
+    ]
     return opts + (["--no-schedule"] if args.no_schedule else ["--cron", args.cron])
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m flows.app.serve", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    p = argparse.ArgumentParser(
+        prog="python -m flows.app.serve",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__,
+    )
     p.add_argument("command", nargs="?", choices=["serve", "up", "down"], default="serve")
     p.add_argument("--name", default=DEPLOYMENT_NAME, help="deployment name (default: curate)")
-    p.add_argument("--cron", default=os.environ.get("NEWSFLOW_CRON") or DEFAULT_CRON,
-                   help='cron schedule (default: $NEWSFLOW_CRON or "0 * * * *", hourly)')
+    p.add_argument(
+        "--cron",
+        default=os.environ.get("NEWSFLOW_CRON") or DEFAULT_CRON,
+        help='cron schedule (default: $NEWSFLOW_CRON or "0 * * * *", hourly)',
+    )
     p.add_argument("--no-schedule", action="store_true", help="no schedule: runs only when triggered")
-    p.add_argument("--timezone", default=os.environ.get("NEWSFLOW_TIMEZONE") or "UTC",
-                   help="time zone of the cron schedule (default: $NEWSFLOW_TIMEZONE or UTC)")
+    p.add_argument(
+        "--timezone",
+        default=os.environ.get("NEWSFLOW_TIMEZONE") or "UTC",
+        help="time zone of the cron schedule (default: $NEWSFLOW_TIMEZONE or UTC)",
+    )
     p.add_argument("--source", default=str(SEEDS_DIR / "articles"), help="default `source` parameter")
     p.add_argument("--warehouse", default=str(DEFAULT_WAREHOUSE), help="default `warehouse` parameter")
-    p.add_argument("--wait-seconds", type=float, default=DEFAULT_WAIT_SECONDS,
-                   help="default `wait_seconds` (if the flow takes it): how long a run waits for the warehouse")
-    p.add_argument("--port", type=int, default=int(os.environ.get("NEWSFLOW_PORT") or DEFAULT_PORT),
-                   help="server port on 127.0.0.1 (up; default: $NEWSFLOW_PORT or 4200)")
+    p.add_argument(
+        "--wait-seconds",
+        type=float,
+        default=DEFAULT_WAIT_SECONDS,
+        help="default `wait_seconds` (if the flow takes it): how long a run waits for the warehouse",
+    )
+    p.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("NEWSFLOW_PORT") or DEFAULT_PORT),
+        help="server port on 127.0.0.1 (up; default: $NEWSFLOW_PORT or 4200)",
+    )
     p.add_argument("--server-home", default=str(SERVER_HOME), help="the server's PREFECT_HOME (up)")
     p.add_argument("--state-dir", default=str(STATE_DIR), help="pid files and server.log (up, down)")
     p.add_argument("--health-timeout", type=float, default=HEALTH_TIMEOUT, help=argparse.SUPPRESS)

@@ -9,6 +9,7 @@ equal the count found here — a disagreement is a critical failure that blocks 
 The compiled predicates follow GX's semantics: column-map expectations ignore NULLs (except the
 null checks themselves); `unique` flags every row whose value occurs more than once.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -62,16 +63,20 @@ def failing_rows_sql(expectation: dict, table: str) -> tuple[str, list] | None:
     if kind == "expect_compound_columns_to_be_unique":
         cols = ", ".join(_ident(c) for c in kw["column_list"])
         all_null = " AND ".join(f"{_ident(c)} IS NULL" for c in kw["column_list"])
-        return (f"SELECT * FROM {t} WHERE NOT ({all_null}) AND ({cols}) IN "
-                f"(SELECT {cols} FROM {t} GROUP BY ALL HAVING count(*) > 1)"), []
+        return (
+            f"SELECT * FROM {t} WHERE NOT ({all_null}) AND ({cols}) IN "
+            f"(SELECT {cols} FROM {t} GROUP BY ALL HAVING count(*) > 1)"
+        ), []
     col = _ident(kw["column"])
     if kind == "expect_column_values_to_not_be_null":
         return f"SELECT * FROM {t} WHERE {col} IS NULL", []
     if kind == "expect_column_values_to_be_null":
         return f"SELECT * FROM {t} WHERE {col} IS NOT NULL", []
     if kind == "expect_column_values_to_be_unique":
-        return (f"SELECT * FROM {t} WHERE {col} IS NOT NULL AND {col} IN "
-                f"(SELECT {col} FROM {t} WHERE {col} IS NOT NULL GROUP BY ALL HAVING count(*) > 1)"), []
+        return (
+            f"SELECT * FROM {t} WHERE {col} IS NOT NULL AND {col} IN "
+            f"(SELECT {col} FROM {t} WHERE {col} IS NOT NULL GROUP BY ALL HAVING count(*) > 1)"
+        ), []
     if kind in ("expect_column_values_to_be_in_set", "expect_column_values_to_not_be_in_set"):
         negate = "NOT " if kind.endswith("to_be_in_set") else ""
         return f"SELECT * FROM {t} WHERE {col} IS NOT NULL AND {negate}list_contains(?, {col})", [list(kw["value_set"])]
@@ -95,9 +100,10 @@ def failing_rows_sql(expectation: dict, table: str) -> tuple[str, list] | None:
 @dataclass
 class Found:
     """What the warehouse says an expectation flags."""
-    count: int                  # failing rows (what GX's unexpected_count must equal)
-    keys: list[str]             # distinct row keys of the failing rows
-    keyless: int                # failing rows whose key is NULL (they cannot be held back by key)
+
+    count: int  # failing rows (what GX's unexpected_count must equal)
+    keys: list[str]  # distinct row keys of the failing rows
+    keyless: int  # failing rows whose key is NULL (they cannot be held back by key)
     error: str | None = None
 
 
@@ -116,12 +122,18 @@ def evaluate(con, suites: list[dict]) -> dict[tuple[str, int], Found]:
                 cols = [r[0] for r in con.execute("DESCRIBE failing").fetchall()]
                 key_col = _ident(key if key in cols else cols[0])
                 count, keyless = con.execute(
-                    f"SELECT count(*), count(*) FILTER (WHERE {key_col} IS NULL) FROM failing").fetchall()[0]
-                keys = con.sql(f"SELECT DISTINCT CAST({key_col} AS VARCHAR) AS k FROM failing "
-                               f"WHERE {key_col} IS NOT NULL ORDER BY k").pl()["k"].to_list()
+                    f"SELECT count(*), count(*) FILTER (WHERE {key_col} IS NULL) FROM failing"
+                ).fetchall()[0]
+                keys = (
+                    con.sql(
+                        f"SELECT DISTINCT CAST({key_col} AS VARCHAR) AS k FROM failing "
+                        f"WHERE {key_col} IS NOT NULL ORDER BY k"
+                    )
+                    .pl()["k"]
+                    .to_list()
+                )
                 out[(data["name"], i)] = Found(int(count), keys, int(keyless))
             except Exception as exc:  # a suite query that fails here fails the audit, it is never skipped
                 out[(data["name"], i)] = Found(0, [], 0, error=str(exc).splitlines()[0])
     con.execute("DROP TABLE IF EXISTS failing")
     return out
-

@@ -13,6 +13,7 @@ from CDNs. `make_offline` copies those assets out of installed Python packages i
   bootstrap-dark 1.1.0             dropped: used only under a dark OS theme, where pages then stay
                                    light (with GX's own dark tables)
 """
+
 from __future__ import annotations
 
 import os
@@ -28,13 +29,24 @@ SITE_NAME = "newsflow_local"
 _SOURCES = {
     "jquery": ("xstatic.pkg.jquery", "data", ("jquery.min.js",)),
     "bootstrap": ("xstatic.pkg.bootstrap", "data", ("css/bootstrap.min.css", "js/bootstrap.bundle.min.js")),
-    "bootstrap-datepicker": ("xstatic.pkg.bootstrap_datepicker", "data", ("bootstrap-datepicker.js", "datepicker3.css")),
+    "bootstrap-datepicker": (
+        "xstatic.pkg.bootstrap_datepicker",
+        "data",
+        ("bootstrap-datepicker.js", "datepicker3.css"),
+    ),
     "font-awesome": ("xstatic.pkg.font_awesome", "data", ("LICENSE.txt", "css/all.min.css", "webfonts")),
     "vega": ("js_lib_vega_embed", "static/js_lib_vega_embed", ("vega5.js", "vega-lite5.js", "vega-embed6.js")),
-    "bootstrap-table": ("flows", "audit/vendor/bootstrap-table", (
-        "LICENSE", "bootstrap-table.min.js", "bootstrap-table.min.css",
-        "bootstrap-table-filter-control.min.js", "bootstrap-table-filter-control.min.css",
-    )),
+    "bootstrap-table": (
+        "flows",
+        "audit/vendor/bootstrap-table",
+        (
+            "LICENSE",
+            "bootstrap-table.min.js",
+            "bootstrap-table.min.css",
+            "bootstrap-table-filter-control.min.js",
+            "bootstrap-table-filter-control.min.css",
+        ),
+    ),
 }
 
 _CDN_ASSETS = "https://great-expectations-web-assets.s3.us-east-2.amazonaws.com/"
@@ -46,20 +58,21 @@ _LOCAL = {
     "https://maxcdn.bootstrapcdn.com/bootstrap/4.3.1/css/bootstrap.min.css": "vendor/bootstrap/css/bootstrap.min.css",
     "https://stackpath.bootstrapcdn.com/bootstrap/4.3.1/js/bootstrap.min.js": "vendor/bootstrap/js/bootstrap.bundle.min.js",
     "https://cdnjs.cloudflare.com/ajax/libs/popper.js/1.12.9/umd/popper.min.js": None,  # inside bootstrap.bundle
-    "https://cdnjs.cloudflare.com/ajax/libs/bootstrap-datepicker/1.9.0/js/bootstrap-datepicker.min.js":
-        "vendor/bootstrap-datepicker/bootstrap-datepicker.js",
-    "https://cdnjs.cloudflare.com/ajax/libs/bootstrap-datepicker/1.9.0/css/bootstrap-datepicker.min.css":
-        "vendor/bootstrap-datepicker/datepicker3.css",
+    "https://cdnjs.cloudflare.com/ajax/libs/bootstrap-datepicker/1.9.0/js/bootstrap-datepicker.min.js": "vendor/bootstrap-datepicker/bootstrap-datepicker.js",
+    "https://cdnjs.cloudflare.com/ajax/libs/bootstrap-datepicker/1.9.0/css/bootstrap-datepicker.min.css": "vendor/bootstrap-datepicker/datepicker3.css",
     "https://cdnjs.cloudflare.com/ajax/libs/font-awesome/6.6.0/css/all.min.css": "vendor/font-awesome/css/all.min.css",
     "https://cdn.jsdelivr.net/npm/vega@5": "vendor/vega/vega5.js",
     "https://cdn.jsdelivr.net/npm/vega-lite@5": "vendor/vega/vega-lite5.js",
     "https://cdn.jsdelivr.net/npm/vega-embed@6": "vendor/vega/vega-embed6.js",
     _UNPKG_TABLE.format(1) + "bootstrap-table.min.js": "vendor/bootstrap-table/bootstrap-table.min.js",
     _UNPKG_TABLE.format(1) + "bootstrap-table.min.css": "vendor/bootstrap-table/bootstrap-table.min.css",
-    _UNPKG_TABLE.format(1) + "extensions/filter-control/bootstrap-table-filter-control.min.js":
-        "vendor/bootstrap-table/bootstrap-table-filter-control.min.js",
-    **{_UNPKG_TABLE.format(0) + f"extensions/filter-control/bootstrap-table-filter-control{ext}":
-       "vendor/bootstrap-table/bootstrap-table-filter-control.min.css" for ext in (".css", ".min.css")},
+    _UNPKG_TABLE.format(1)
+    + "extensions/filter-control/bootstrap-table-filter-control.min.js": "vendor/bootstrap-table/bootstrap-table-filter-control.min.js",
+    **{
+        _UNPKG_TABLE.format(0)
+        + f"extensions/filter-control/bootstrap-table-filter-control{ext}": "vendor/bootstrap-table/bootstrap-table-filter-control.min.css"
+        for ext in (".css", ".min.css")
+    },
     "https://cdn.jsdelivr.net/npm/@forevolve/bootstrap-dark@1.1.0/dist/css/bootstrap-prefers-dark.css": None,
     # GX copies its logo into every site; the dark-theme variant has no local copy
     _CDN_ASSETS + "logo-long.png": "images/logo-long.png",
@@ -83,12 +96,18 @@ def add_site(context, directory: Path) -> str:
     After the checkpoints have run on the same context (an ephemeral context keeps their results
     in memory): `context.build_data_docs(site_names=[name])`, then `make_offline(directory)`.
     """
-    context.add_data_docs_site(SITE_NAME, {
-        "class_name": "SiteBuilder",
-        "show_how_to_buttons": False,  # the walkthrough pop-up only links to hosted GX docs
-        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(Path(directory).resolve())},
-        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-    })
+    context.add_data_docs_site(
+        SITE_NAME,
+        {
+            "class_name": "SiteBuilder",
+            "show_how_to_buttons": False,  # the walkthrough pop-up only links to hosted GX docs
+            "store_backend": {
+                "class_name": "TupleFilesystemStoreBackend",
+                "base_directory": str(Path(directory).resolve()),
+            },
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        },
+    )
     return SITE_NAME
 
 
@@ -138,7 +157,7 @@ def _rewrite(html: str, static: str, unknown: set) -> str:
             return ""
         if local == found.group(2):
             return text
-        return _SRI.sub("", text[:found.start(2)] + local + text[found.end(2):])
+        return _SRI.sub("", text[: found.start(2)] + local + text[found.end(2) :])
 
     def css(match: re.Match) -> str:
         local = _local(match.group(2), static, unknown)

@@ -5,12 +5,13 @@ duckdb-engine) answers with "list index out of range". GX already keeps one pers
 SQLite and a few others; registering DuckDB in that list makes every expectation work. Pinned GX
 version; tests/test_gx_shim.py fails loudly if an upgrade changes the internals this relies on.
 """
+
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class _DuckDBDialect(str, Enum):
+class _DuckDBDialect(StrEnum):
     # compares equal to the plain string "duckdb" that the engine reports as its dialect name
     DUCKDB = "duckdb"
 

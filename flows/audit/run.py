@@ -12,6 +12,7 @@ Docs) on a read-only, sandboxed engine, and must agree with the warehouse's coun
 fingerprints every staged table, so publish can refuse a staging area that changed after the audit.
 GX is imported here and only here: it costs seconds to import.
 """
+
 from __future__ import annotations
 
 import json
@@ -50,8 +51,8 @@ QUARANTINE_SCHEMA = {
 
 @dataclass
 class AuditOutcome:
-    results: pl.DataFrame      # one row per expectation evaluated
-    quarantine: pl.DataFrame   # one row per (row, expectation) that failed a quarantine expectation
+    results: pl.DataFrame  # one row per expectation evaluated
+    quarantine: pl.DataFrame  # one row per (row, expectation) that failed a quarantine expectation
     fingerprints: dict = field(default_factory=dict)  # what the audit saw, per staged table
 
     @property
@@ -63,8 +64,9 @@ class AuditOutcome:
         return self.critical_failures.height == 0
 
 
-def run_audit(warehouse_path: Path, suites: list[dict] | None = None, docs_dir: Path | None = None,
-              run_name: str | None = None) -> AuditOutcome:
+def run_audit(
+    warehouse_path: Path, suites: list[dict] | None = None, docs_dir: Path | None = None, run_name: str | None = None
+) -> AuditOutcome:
     """Validate staging.* in the DuckDB file; the file must not be open for writing elsewhere in this process.
 
     With `docs_dir`, this run's results are also rendered as Data Docs there (readable offline).
@@ -79,12 +81,14 @@ def run_audit(warehouse_path: Path, suites: list[dict] | None = None, docs_dir: 
     for data in suites:
         for i, spec in enumerate(data.get("expectations") or []):
             _collect(data, i, spec, found.get((data["name"], i)), validated.get((data["name"], i)), results, quarantine)
-    return AuditOutcome(pl.DataFrame(results, schema=RESULT_SCHEMA),
-                        pl.DataFrame(quarantine, schema=QUARANTINE_SCHEMA), fingerprints)
+    return AuditOutcome(
+        pl.DataFrame(results, schema=RESULT_SCHEMA), pl.DataFrame(quarantine, schema=QUARANTINE_SCHEMA), fingerprints
+    )
 
 
-def _collect(data: dict, index: int, spec: dict, found: checks.Found | None, gx: dict | None,
-             results: list, quarantine: list) -> None:
+def _collect(
+    data: dict, index: int, spec: dict, found: checks.Found | None, gx: dict | None, results: list, quarantine: list
+) -> None:
     """One expectation -> an audit.results row, plus one quarantine row per failing row it holds back."""
     table = data["meta"]["table"]
     severity = spec["meta"]["severity"]
@@ -96,9 +100,16 @@ def _collect(data: dict, index: int, spec: dict, found: checks.Found | None, gx:
         problems.append(f"could not run: {gx['error']}")
     if found is not None and found.error:
         problems.append(f"could not run in the warehouse: {found.error}")
-    if found is not None and gx is not None and not problems and gx.get("unexpected_count") is not None \
-            and int(gx["unexpected_count"]) != found.count:
-        problems.append(f"Great Expectations counted {gx['unexpected_count']} failing rows, the warehouse {found.count}")
+    if (
+        found is not None
+        and gx is not None
+        and not problems
+        and gx.get("unexpected_count") is not None
+        and int(gx["unexpected_count"]) != found.count
+    ):
+        problems.append(
+            f"Great Expectations counted {gx['unexpected_count']} failing rows, the warehouse {found.count}"
+        )
     if severity == "quarantine" and found is not None and found.keyless:
         problems.append(f"{found.keyless} failing rows have no {key_of(data)}: they cannot be held back")
     if problems:
@@ -112,25 +123,42 @@ def _collect(data: dict, index: int, spec: dict, found: checks.Found | None, gx:
         success = bool(gx and gx.get("success"))
     if problems:
         success = False
-    sample = (found.keys[:20] if found is not None else (gx or {}).get("sample", [])[:20])
-    results.append({
-        "suite": data["name"], "table_name": table, "expectation": spec["type"],
-        "description": description, "severity": severity, "success": success,
-        "unexpected_count": int(unexpected) if isinstance(unexpected, (int, float)) else None,
-        "detail": json.dumps({"kwargs": spec.get("kwargs", {}), "sample": sample}, default=str),
-    })
+    sample = found.keys[:20] if found is not None else (gx or {}).get("sample", [])[:20]
+    results.append(
+        {
+            "suite": data["name"],
+            "table_name": table,
+            "expectation": spec["type"],
+            "description": description,
+            "severity": severity,
+            "success": success,
+            "unexpected_count": int(unexpected) if isinstance(unexpected, (int, float)) else None,
+            "detail": json.dumps({"kwargs": spec.get("kwargs", {}), "sample": sample}, default=str),
+        }
+    )
     if severity == "quarantine" and found is not None:
         reason = f"failed: {description}"
-        quarantine.extend({"stage": "audit", "table_name": table, "record_id": key, "article_id": None,
-                           "source_uri": None, "reason": reason, "expectation": spec["type"], "payload": None}
-                          for key in found.keys)
+        quarantine.extend(
+            {
+                "stage": "audit",
+                "table_name": table,
+                "record_id": key,
+                "article_id": None,
+                "source_uri": None,
+                "reason": reason,
+                "expectation": spec["type"],
+                "payload": None,
+            }
+            for key in found.keys
+        )
 
 
 # ---------------------------------------------------------------- Great Expectations
 
 
-def _validate_with_gx(warehouse_path: Path, suites: list[dict], docs_dir: Path | None,
-                      run_name: str | None) -> dict[tuple[str, int], dict]:
+def _validate_with_gx(
+    warehouse_path: Path, suites: list[dict], docs_dir: Path | None, run_name: str | None
+) -> dict[tuple[str, int], dict]:
     """{(suite, index): {success, unexpected_count, error}} from GX checkpoints, one per table."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # GX imports deprecated stdlib modules
@@ -156,7 +184,8 @@ def _validate_with_gx(warehouse_path: Path, suites: list[dict], docs_dir: Path |
         site = data_docs.add_site(context, Path(docs_dir).resolve())
     # read-only and sandboxed: a suite's SQL can neither change the warehouse nor reach a file
     source = context.data_sources.add_sql(
-        name="warehouse", connection_string=f"duckdb:///{warehouse_path}",
+        name="warehouse",
+        connection_string=f"duckdb:///{warehouse_path}",
         kwargs={"connect_args": {"read_only": True, "config": dict(SANDBOX)}},
     )
     checkpoints = []
@@ -166,11 +195,20 @@ def _validate_with_gx(warehouse_path: Path, suites: list[dict], docs_dir: Path |
         batch = asset.add_batch_definition_whole_table(f"{table}_all")
         suite = context.suites.add(_gx_suite(gx, data))
         definition = context.validation_definitions.add(
-            gx.ValidationDefinition(name=f"audit_{table}", data=batch, suite=suite))
-        checkpoints.append((data, context.checkpoints.add(Checkpoint(
-            name=f"newsflow_audit_{table}", validation_definitions=[definition],
-            result_format={"result_format": "SUMMARY"},  # counts; which rows fail is the warehouse's job
-        ))))
+            gx.ValidationDefinition(name=f"audit_{table}", data=batch, suite=suite)
+        )
+        checkpoints.append(
+            (
+                data,
+                context.checkpoints.add(
+                    Checkpoint(
+                        name=f"newsflow_audit_{table}",
+                        validation_definitions=[definition],
+                        result_format={"result_format": "SUMMARY"},  # counts; which rows fail is the warehouse's job
+                    )
+                ),
+            )
+        )
     out: dict[tuple[str, int], dict] = {}
     try:
         for data, checkpoint in checkpoints:
@@ -194,7 +232,9 @@ def _gx_suite(gx, data: dict):
     expectations = [{**e, "meta": {**e.get("meta", {}), "index": i}} for i, e in enumerate(data["expectations"])]
     suite = gx.ExpectationSuite(name=data["name"], expectations=expectations, meta=data.get("meta", {}))
     if len(suite.expectations) != len(data["expectations"]):
-        raise SuiteError(f"suite {data['name']}: GX rejected {len(data['expectations']) - len(suite.expectations)} expectation(s)")
+        raise SuiteError(
+            f"suite {data['name']}: GX rejected {len(data['expectations']) - len(suite.expectations)} expectation(s)"
+        )
     return suite
 
 
@@ -204,9 +244,12 @@ def _gx_outcome(data: dict, r: dict) -> dict:
     spec = data["expectations"][r["expectation_config"]["meta"]["index"]]
     if unexpected is None and spec["type"] == "unexpected_rows_expectation":
         unexpected = stats.get("observed_value")
-    return {"success": bool(r["success"]), "unexpected_count": unexpected,
-            "error": _exception_message(r.get("exception_info")),
-            "sample": [str(v) for v in (stats.get("partial_unexpected_list") or [])]}
+    return {
+        "success": bool(r["success"]),
+        "unexpected_count": unexpected,
+        "error": _exception_message(r.get("exception_info")),
+        "sample": [str(v) for v in (stats.get("partial_unexpected_list") or [])],
+    }
 
 
 def _exception_message(info) -> str | None:

@@ -8,6 +8,7 @@ A suite is data, never code. Loading refuses what the audit could not honour:
     stacked statements, no file or network table functions, no other catalogs).
 The row key of a suite's table comes from its contract (flows/warehouse/tables.py).
 """
+
 from __future__ import annotations
 
 import json
@@ -88,8 +89,9 @@ def check_query(query: str, table: str, where: str = "query") -> None:
         except duckdb.Error:
             continue
         if len(statements) != 1:
-            raise SuiteError(f"{where}: unexpected_rows_query must be exactly one SELECT "
-                             f"(it holds {len(statements)} statements)")
+            raise SuiteError(
+                f"{where}: unexpected_rows_query must be exactly one SELECT (it holds {len(statements)} statements)"
+            )
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as exc:

@@ -6,6 +6,7 @@ The dev/test corpus (seeds/eval/articles) and the seeds (seeds/articles) are eac
 warehouse with the project's own configuration, exactly as `newsflow run` would; each split is then
 scored against its gold (flows/evaluate/score.py) overall, for non-Latin scripts and per language.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,15 +19,32 @@ from pathlib import Path
 
 from flows.config import PROJECT_ROOT
 
-LINKING = [("lang", "language"), ("story P", "story pair precision"), ("story R", "story pair recall"),
-           ("story F1", "story F1"), ("B3 F1", "story bcubed F1"), ("clus P", "cluster pair precision"),
-           ("clus R", "cluster pair recall"), ("xl clus R", "cross-language cluster pair recall"),
-           ("contra P", "contradiction precision"), ("contra R", "contradiction recall"),
-           ("ent link", "cross-language entity link")]
-EXTRACTION = [("claims R", "claim recall"), ("attrib", "attribution"), ("attrib|found", "attribution (found claims)"),
-              ("cite R", "citation recall"), ("cite P", "citation precision"), ("ent R", "entity recall"),
-              ("ent P", "entity precision"), ("qty R", "quantity recall"), ("qty P", "quantity precision"),
-              ("date R", "date recall"), ("date P", "date precision")]
+LINKING = [
+    ("lang", "language"),
+    ("story P", "story pair precision"),
+    ("story R", "story pair recall"),
+    ("story F1", "story F1"),
+    ("B3 F1", "story bcubed F1"),
+    ("clus P", "cluster pair precision"),
+    ("clus R", "cluster pair recall"),
+    ("xl clus R", "cross-language cluster pair recall"),
+    ("contra P", "contradiction precision"),
+    ("contra R", "contradiction recall"),
+    ("ent link", "cross-language entity link"),
+]
+EXTRACTION = [
+    ("claims R", "claim recall"),
+    ("attrib", "attribution"),
+    ("attrib (found)", "attribution (found claims)"),
+    ("cite R", "citation recall"),
+    ("cite P", "citation precision"),
+    ("ent R", "entity recall"),
+    ("ent P", "entity precision"),
+    ("qty R", "quantity recall"),
+    ("qty P", "quantity precision"),
+    ("date R", "date recall"),
+    ("date P", "date precision"),
+]
 
 
 def _f1(p, r):
@@ -35,8 +53,10 @@ def _f1(p, r):
 
 def card(scores) -> dict:
     """{group: {metric: value}} with F1s derived, plus counts."""
-    groups = sorted({g for per in scores.tallies.values() for g in per} | {g for per in scores.counts.values() for g in per},
-                    key=lambda g: (g != "all", g != "non-latin", g))
+    groups = sorted(
+        {g for per in scores.tallies.values() for g in per} | {g for per in scores.counts.values() for g in per},
+        key=lambda g: (g != "all", g != "non-latin", g),
+    )
     out = {}
     for g in groups:
         row = {m: per[g].value for m, per in scores.tallies.items() if g in per}
@@ -100,19 +120,26 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.perf_counter()
             summary = run_pipeline(source, warehouse)
             runs[source] = (warehouse, summary, time.perf_counter() - t0)
-            print(f"ran the pipeline on {source} ({summary['articles_in']} articles, {summary['status']}) "
-                  f"in {runs[source][2]:.0f} s", file=sys.stderr)
+            print(
+                f"ran the pipeline on {source} ({summary['articles_in']} articles, {summary['status']}) "
+                f"in {runs[source][2]:.0f} s",
+                file=sys.stderr,
+            )
         warehouse, summary, seconds = runs[source]
         if summary["status"] not in ("published", "unchanged"):
             print(f"\n## {split}: not scored: the run ended {summary['status']} ({summary['reason']})")
             result["splits"][split] = {"run": {"status": summary["status"], "reason": summary["reason"]}}
             continue
         rows = card(score(corpus, Warehouse(warehouse), {split}))
-        result["splits"][split] = {"run": {"status": summary["status"], "seconds": round(seconds, 1),
-                                           "timings": summary["timings"]}, "scores": rows}
+        result["splits"][split] = {
+            "run": {"status": summary["status"], "seconds": round(seconds, 1), "timings": summary["timings"]},
+            "scores": rows,
+        }
         n = sum(1 for a in corpus.articles.values() if a.split == split)
-        print(f"\n## {split}: {n} articles, {len({a.language for a in corpus.articles.values() if a.split == split})}"
-              f" languages (unsourced claims published: {rows.get('all', {}).get('unsourced claims published', 0)})\n")
+        print(
+            f"\n## {split}: {n} articles, {len({a.language for a in corpus.articles.values() if a.split == split})}"
+            f" languages (unsourced claims published: {rows.get('all', {}).get('unsourced claims published', 0)})\n"
+        )
         print("Linking\n\n" + table(rows, LINKING) + "\n\nExtraction\n\n" + table(rows, EXTRACTION))
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(result, indent=1, default=str))

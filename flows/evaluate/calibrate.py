@@ -5,6 +5,7 @@ mentions and cached embeddings are reused, so a grid over the story and claim-cl
 seconds. The grid is scored on the dev split only; the test split's score at the chosen parameters is
 printed for the record, never used to choose.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -48,8 +49,12 @@ def stories(warehouse: Path, corpus_dir: Path) -> None:
     wh = Warehouse(warehouse)
     articles = wh.query("SELECT * FROM curated.articles")
     uris = dict(wh.query("SELECT source_uri, article_id FROM curated.article_sources").iter_rows())
-    items, _ = story_items(articles, wh.query("SELECT * FROM curated.mentions"), wh.query("SELECT * FROM curated.entities"),
-                           Embedder(wh.read_embeddings()))
+    items, _ = story_items(
+        articles,
+        wh.query("SELECT * FROM curated.mentions"),
+        wh.query("SELECT * FROM curated.entities"),
+        Embedder(wh.read_embeddings()),
+    )
     by_split = {}
     for a in corpus.articles.values():
         aid = uris.get(uri_of(a.file))
@@ -71,9 +76,11 @@ def stories(warehouse: Path, corpus_dir: Path) -> None:
     print(f"test at the best dev parameters: F1 {tf:.3f}  P {tp:.3f}  R {tr:.3f}")
 
 
-CLUSTER_GRID = {"claim_threshold": [round(x, 3) for x in np.arange(0.84, 0.99, 0.01)],
-                "claim_anchor_bonus": [0.0, 0.03, 0.06],
-                "claim_entity_weight": [0.0, 0.05, 0.1, 0.2]}
+CLUSTER_GRID = {
+    "claim_threshold": [round(x, 3) for x in np.arange(0.84, 0.99, 0.01)],
+    "claim_anchor_bonus": [0.0, 0.03, 0.06],
+    "claim_entity_weight": [0.0, 0.05, 0.1, 0.2],
+}
 
 
 def clusters(warehouse: Path, corpus_dir: Path) -> None:
@@ -106,16 +113,27 @@ def clusters(warehouse: Path, corpus_dir: Path) -> None:
             spans = locate(c["span"], texts[aid])
             if not spans or rows is None:
                 continue
-            cover = [(overlap(spans[0], (s, e)) / max(1, spans[0][1] - spans[0][0]), cid)
-                     for cid, s, e in rows.select("claim_id", "start_char", "end_char").iter_rows()]
+            cover = [
+                (overlap(spans[0], (s, e)) / max(1, spans[0][1] - spans[0][0]), cid)
+                for cid, s, e in rows.select("claim_id", "start_char", "end_char").iter_rows()
+            ]
             best = max(cover, default=(0, None))
             if best[0] >= 0.5:
                 matched[ref] = best[1]
-    q = {qid: f"Q:{u}:{v:g}" for qid, u, v in wh.query("SELECT quantity_id, unit, value FROM curated.quantities").iter_rows()}
-    d = {did: f"D:{p}:{v}" for did, p, v in wh.query(
-        "SELECT date_id, precision, value FROM curated.dates WHERE value IS NOT NULL").iter_rows()}
-    anchors = {cid: {q[x] for x in qs or () if x in q} | {d[x] for x in ds or () if x in d}
-               for cid, qs, ds in claims.select("claim_id", "quantity_ids", "date_ids").iter_rows()}
+    q = {
+        qid: f"Q:{u}:{v:g}"
+        for qid, u, v in wh.query("SELECT quantity_id, unit, value FROM curated.quantities").iter_rows()
+    }
+    d = {
+        did: f"D:{p}:{v}"
+        for did, p, v in wh.query(
+            "SELECT date_id, precision, value FROM curated.dates WHERE value IS NOT NULL"
+        ).iter_rows()
+    }
+    anchors = {
+        cid: {q[x] for x in qs or () if x in q} | {d[x] for x in ds or () if x in d}
+        for cid, qs, ds in claims.select("claim_id", "quantity_ids", "date_ids").iter_rows()
+    }
     multi = claims.group_by("story_id").agg(pl.col("article_id").n_unique().alias("n")).filter(pl.col("n") > 1)
     claims = claims.join(multi.select("story_id"), on="story_id")
     vectors = dict(zip(claims["claim_id"], Embedder(wh.read_embeddings()).vectors(claims["text"].to_list())))
@@ -129,8 +147,13 @@ def clusters(warehouse: Path, corpus_dir: Path) -> None:
                 continue
             g = cluster_gold[r1][1] is not None and cluster_gold[r1] == cluster_gold[r2]
             c1, c2 = matched.get(r1), matched.get(r2)
-            p = c1 is not None and c2 is not None and c1 != c2 and cluster_of.get(c1) is not None \
+            p = (
+                c1 is not None
+                and c2 is not None
+                and c1 != c2
+                and cluster_of.get(c1) is not None
                 and cluster_of.get(c1) == cluster_of.get(c2)
+            )
             tp += g and p
             fn += g and not p
             fp += p and not g

@@ -5,6 +5,7 @@ A corpus is a folder with `articles/` (real articles as found, one text file eac
 seeds/eval/README.md; `python -m flows.evaluate.gold [CORPUS]` checks every file and exits 1 on the
 first list of problems.
 """
+
 from __future__ import annotations
 
 import re
@@ -20,11 +21,47 @@ CITATION_KINDS = ("outlet", "agency")
 CONTRADICTION_KINDS = ("quantity", "date", "affiliation", "ranking", "statement")
 # Units a gold quantity may have; currencies are ISO 4217 codes (three capitals).
 UNITS = {
-    "%", "count", "ordinal", "fraction", "magnitude",
-    "year", "month", "week", "day", "hour", "minute", "second",
-    "km", "m", "cm", "mm", "mi", "ft", "km2", "m2", "ha", "mi2",
-    "t", "kg", "g", "l", "m3", "km/h", "mph", "m/s", "°C", "°F",
-    "W", "kW", "MW", "GW", "kWh", "MWh", "GWh", "TWh", "bbl",
+    "%",
+    "count",
+    "ordinal",
+    "fraction",
+    "magnitude",
+    "year",
+    "month",
+    "week",
+    "day",
+    "hour",
+    "minute",
+    "second",
+    "km",
+    "m",
+    "cm",
+    "mm",
+    "mi",
+    "ft",
+    "km2",
+    "m2",
+    "ha",
+    "mi2",
+    "t",
+    "kg",
+    "g",
+    "l",
+    "m3",
+    "km/h",
+    "mph",
+    "m/s",
+    "°C",
+    "°F",
+    "W",
+    "kW",
+    "MW",
+    "GW",
+    "kWh",
+    "MWh",
+    "GWh",
+    "TWh",
+    "bbl",
 }
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
@@ -59,7 +96,7 @@ class Corpus:
     root: Path
     stories: dict[str, dict]
     articles: dict[str, Article]
-    contradictions: list[dict]    # {"a": "article/claim", "b": ..., "kind", "note"}
+    contradictions: list[dict]  # {"a": "article/claim", "b": ..., "kind", "note"}
 
     def claim(self, ref: str) -> dict:
         article, _, claim = ref.partition("/")
@@ -206,10 +243,21 @@ def _check_article(root, name, group, split, entry, own_stories, articles, bad) 
         if c.get("source_span") is not None:
             verbatim(c.get("source_span"), f"claim {cid} source_span")
     articles[aid] = Article(
-        id=aid, file=path, story=entry.get("story"), language=entry.get("language"), url=entry.get("url"),
-        outlet=entry.get("outlet"), published=published, text=text, group=group, split=split,
-        citations=entry.get("citations") or [], entities=entry.get("entities") or [],
-        quantities=entry.get("quantities") or [], dates=entry.get("dates") or [], claims=entry.get("claims") or [],
+        id=aid,
+        file=path,
+        story=entry.get("story"),
+        language=entry.get("language"),
+        url=entry.get("url"),
+        outlet=entry.get("outlet"),
+        published=published,
+        text=text,
+        group=group,
+        split=split,
+        citations=entry.get("citations") or [],
+        entities=entry.get("entities") or [],
+        quantities=entry.get("quantities") or [],
+        dates=entry.get("dates") or [],
+        claims=entry.get("claims") or [],
     )
 
 
@@ -223,8 +271,10 @@ def main(argv: list[str]) -> int:
         return 1
     langs = sorted({a.language for a in corpus.articles.values()})
     claims = sum(len(a.claims) for a in corpus.articles.values())
-    print(f"ok: {len(corpus.articles)} articles, {len(corpus.stories)} stories, {len(langs)} languages "
-          f"({', '.join(langs)}), {claims} claims, {len(corpus.contradictions)} contradictions")
+    print(
+        f"ok: {len(corpus.articles)} articles, {len(corpus.stories)} stories, {len(langs)} languages "
+        f"({', '.join(langs)}), {claims} claims, {len(corpus.contradictions)} contradictions"
+    )
     return 0
 
 

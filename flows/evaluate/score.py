@@ -15,6 +15,7 @@ Matching rules, defined once:
     are annotated exhaustively per article; for claim clusters and contradictions only pairs whose
     both claims match gold claims count.
 """
+
 from __future__ import annotations
 
 import re
@@ -30,8 +31,30 @@ from flows.extract.ingest import clean_text, uri_of
 
 # unit spellings the warehouse may use for a gold unit
 UNIT_ALIASES = {"t": {"t", "tonne", "ton"}, "m2": {"m2", "m²"}, "km2": {"km2", "km²"}, "%": {"%", "percent"}}
-NON_LATIN = {"zh", "ja", "ko", "ar", "fa", "he", "ru", "uk", "el", "hi", "th", "ka", "bg", "sr", "mk", "be", "hy",
-             "ur", "bn", "ta", "te", "am"}
+NON_LATIN = {
+    "zh",
+    "ja",
+    "ko",
+    "ar",
+    "fa",
+    "he",
+    "ru",
+    "uk",
+    "el",
+    "hi",
+    "th",
+    "ka",
+    "bg",
+    "sr",
+    "mk",
+    "be",
+    "hy",
+    "ur",
+    "bn",
+    "ta",
+    "te",
+    "am",
+}
 
 
 def fold(text: str | None) -> str:
@@ -78,6 +101,7 @@ class Tally:
 @dataclass
 class Scores:
     """Tallies per metric and group (a language, 'all', 'non-latin')."""
+
     tallies: dict[str, dict[str, Tally]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(Tally)))
     counts: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
 
@@ -101,10 +125,14 @@ class Scores:
 def _published(wh) -> dict[str, pl.DataFrame]:
     q = wh.query
     return {
-        "articles": q("SELECT a.article_id, a.language, a.story_id, a.text, s.source_uri FROM curated.articles a "
-                      "JOIN curated.article_sources s USING (article_id)"),
-        "claims": q("SELECT claim_id, article_id, start_char, end_char, source_name, source_entity_id, attribution "
-                    "FROM curated.claims"),
+        "articles": q(
+            "SELECT a.article_id, a.language, a.story_id, a.text, s.source_uri FROM curated.articles a "
+            "JOIN curated.article_sources s USING (article_id)"
+        ),
+        "claims": q(
+            "SELECT claim_id, article_id, start_char, end_char, source_name, source_entity_id, attribution "
+            "FROM curated.claims"
+        ),
         "clusters": q("SELECT cluster_id, claim_id FROM curated.claim_clusters"),
         "contradictions": q("SELECT claim_id_a, claim_id_b, kind FROM curated.contradictions"),
         "citations": q("SELECT article_id, name, surface FROM curated.citations"),
@@ -142,14 +170,17 @@ def score(corpus: Corpus, wh, splits: set[str] | None = None) -> Scores:
         candidates = {fold(predicted)} | ({fold(entity_names.get(entity_id))} if entity_id else set())
         if candidates & accepted - {""}:
             return True
-        return bool(entity_id and entity_aliases.get(entity_id, set()) & accepted and fold(predicted) in
-                    entity_aliases.get(entity_id, set()))
+        return bool(
+            entity_id
+            and entity_aliases.get(entity_id, set()) & accepted
+            and fold(predicted) in entity_aliases.get(entity_id, set())
+        )
 
     claims_by_article = defaultdict(list)
     for row in data["claims"].iter_rows(named=True):
         claims_by_article[row["article_id"]].append(row)
     cluster_of = dict((c, k) for k, c in data["clusters"].iter_rows())
-    matched: dict[str, str] = {}           # "article/claim" gold ref -> extracted claim id
+    matched: dict[str, str] = {}  # "article/claim" gold ref -> extracted claim id
     gold_lang: dict[str, str] = {}
     found_entity_ids: dict[tuple[str, str], set[str]] = {}  # (gold article, canonical) -> extracted entity ids
 
@@ -185,9 +216,15 @@ def score(corpus: Corpus, wh, splits: set[str] | None = None) -> Scores:
             if found:
                 matched[ref] = best["claim_id"]
             source = c.get("source") or a.outlet
-            right = found and (same_name(best["source_name"], best["source_entity_id"], source) or (
-                # the outlet's own voice in an article whose outlet nobody knows: the pipeline must say so
-                c.get("source") is None and a.outlet in ("unknown", "") and best["attribution"] in ("own_voice", "source_line")))
+            right = found and (
+                same_name(best["source_name"], best["source_entity_id"], source)
+                or (
+                    # the outlet's own voice in an article whose outlet nobody knows: the pipeline must say so
+                    c.get("source") is None
+                    and a.outlet in ("unknown", "")
+                    and best["attribution"] in ("own_voice", "source_line")
+                )
+            )
             scores.add("attribution", lang, right)
             if found:
                 scores.add("attribution (found claims)", lang, right)
@@ -196,10 +233,18 @@ def score(corpus: Corpus, wh, splits: set[str] | None = None) -> Scores:
         cited = data["citations"].filter(pl.col("article_id") == aid) if aid else data["citations"].head(0)
         gold_cites = {c["name"] for c in a.citations}
         for name in gold_cites:
-            scores.add("citation recall", lang, any(same_name(n, None, name) or same_name(s, None, name)
-                                                    for n, s in cited.select("name", "surface").iter_rows()))
+            scores.add(
+                "citation recall",
+                lang,
+                any(
+                    same_name(n, None, name) or same_name(s, None, name)
+                    for n, s in cited.select("name", "surface").iter_rows()
+                ),
+            )
         for n, s in cited.select("name", "surface").iter_rows():
-            scores.add("citation precision", lang, any(same_name(n, None, g) or same_name(s, None, g) for g in gold_cites))
+            scores.add(
+                "citation precision", lang, any(same_name(n, None, g) or same_name(s, None, g) for g in gold_cites)
+            )
 
         # entities (exhaustive): a gold entity is found when a mention overlaps one of its surfaces
         mentions = data["mentions"].filter(pl.col("article_id") == aid) if aid else data["mentions"].head(0)
@@ -214,33 +259,49 @@ def score(corpus: Corpus, wh, splits: set[str] | None = None) -> Scores:
             scores.add("entity recall", lang, bool(ids))
             if ids:
                 found_entity_ids[(gid, e["name"])] = ids
-        for eid, s, t in mention_rows:
+        for _eid, s, t in mention_rows:
             scores.add("entity precision", lang, any(overlap((s, t), sp) for sp in covered))
 
         # quantities (exhaustive)
-        qs = list((data["quantities"].filter(pl.col("article_id") == aid) if aid else data["quantities"].head(0))
-                  .select("value", "unit", "start_char", "end_char").iter_rows())
+        qs = list(
+            (data["quantities"].filter(pl.col("article_id") == aid) if aid else data["quantities"].head(0))
+            .select("value", "unit", "start_char", "end_char")
+            .iter_rows()
+        )
         gold_q = [(q, locate(q["surface"], text)) for q in a.quantities]
+
         def q_match(q, spans, row) -> bool:
             value, unit, s, t = row
             units = UNIT_ALIASES.get(q["unit"], {q["unit"]})
-            return (value is not None and abs(value - float(q["value"])) <= 1e-6 * max(1.0, abs(float(q["value"])))
-                    and (unit in units) and any(overlap((s, t), sp) for sp in spans))
+            return (
+                value is not None
+                and abs(value - float(q["value"])) <= 1e-6 * max(1.0, abs(float(q["value"])))
+                and (unit in units)
+                and any(overlap((s, t), sp) for sp in spans)
+            )
+
         for q, spans in gold_q:
             scores.add("quantity recall", lang, any(q_match(q, spans, r) for r in qs))
         for r in qs:
             scores.add("quantity precision", lang, any(q_match(q, spans, r) for q, spans in gold_q))
 
         # dates (exhaustive)
-        ds = list((data["dates"].filter(pl.col("article_id") == aid) if aid else data["dates"].head(0))
-                  .select("value", "precision", "start_char", "end_char").iter_rows())
+        ds = list(
+            (data["dates"].filter(pl.col("article_id") == aid) if aid else data["dates"].head(0))
+            .select("value", "precision", "start_char", "end_char")
+            .iter_rows()
+        )
         gold_d = [(d, locate(d["surface"], text)) for d in a.dates]
+
         def d_match(d, spans, row) -> bool:
             value, precision, s, t = row
             if value is None:
                 return False
-            text_value = {"year": value.strftime("%Y"), "month": value.strftime("%Y-%m")}.get(precision, value.isoformat())
+            text_value = {"year": value.strftime("%Y"), "month": value.strftime("%Y-%m")}.get(
+                precision, value.isoformat()
+            )
             return text_value == d["value"] and any(overlap((s, t), sp) for sp in spans)
+
         for d, spans in gold_d:
             scores.add("date recall", lang, any(d_match(d, spans, r) for r in ds))
         for r in ds:
@@ -266,8 +327,12 @@ def score(corpus: Corpus, wh, splits: set[str] | None = None) -> Scores:
         same_gold = cluster_gold[r1][1] is not None and cluster_gold[r1] == cluster_gold[r2]
         langs = {gold_lang[r1], gold_lang[r2]}
         c1, c2 = matched.get(r1), matched.get(r2)
-        same_pred = c1 is not None and c2 is not None and cluster_of.get(c1) is not None \
+        same_pred = (
+            c1 is not None
+            and c2 is not None
+            and cluster_of.get(c1) is not None
             and cluster_of.get(c1) == cluster_of.get(c2)
+        )
         if same_gold:
             scores.add("cluster pair recall", langs, same_pred)
             if len(langs) > 1:
@@ -276,16 +341,22 @@ def score(corpus: Corpus, wh, splits: set[str] | None = None) -> Scores:
             scores.add("cluster pair precision", langs, same_gold)
 
     # contradictions
-    gold_x = {frozenset((c["a"], c["b"])) for c in corpus.contradictions
-              if corpus.articles[c["a"].split("/")[0]].id in gold and corpus.articles[c["b"].split("/")[0]].id in gold}
+    gold_x = {
+        frozenset((c["a"], c["b"]))
+        for c in corpus.contradictions
+        if corpus.articles[c["a"].split("/")[0]].id in gold and corpus.articles[c["b"].split("/")[0]].id in gold
+    }
     claim_to_refs = defaultdict(set)
     for ref, cid in matched.items():
         claim_to_refs[cid].add(ref)
     for pair in gold_x:
         a_ref, b_ref = sorted(pair)
         ca, cb = matched.get(a_ref), matched.get(b_ref)
-        found = ca is not None and cb is not None and any(
-            {x, y} == {ca, cb} for x, y, _ in data["contradictions"].iter_rows())
+        found = (
+            ca is not None
+            and cb is not None
+            and any({x, y} == {ca, cb} for x, y, _ in data["contradictions"].iter_rows())
+        )
         scores.add("contradiction recall", {gold_lang[a_ref], gold_lang[b_ref]}, found)
     for x, y, _ in data["contradictions"].iter_rows():
         if claim_to_refs.get(x) and claim_to_refs.get(y):
@@ -297,7 +368,7 @@ def score(corpus: Corpus, wh, splits: set[str] | None = None) -> Scores:
     per_entity = defaultdict(list)
     for (gid, name), ids in found_entity_ids.items():
         per_entity[name].append((gid, ids))
-    for name, items in per_entity.items():
+    for items in per_entity.values():
         for (g1, i1), (g2, i2) in combinations(items, 2):
             if gold[g1].language != gold[g2].language:
                 scores.add("cross-language entity link", {gold[g1].language, gold[g2].language}, bool(i1 & i2))

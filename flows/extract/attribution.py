@@ -13,6 +13,7 @@ voice: its outlet ('own_voice'), or — when the outlet is unknown — the outle
 the outlet it says the news comes from ('source_line'). A claim with none of these keeps a NULL source
 and the audit quarantines it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -40,29 +41,46 @@ CITATION_SCHEMA = {
 }
 
 # what extraction fills in; linking adds the entity and quantity links
-CLAIM_COLUMNS = ["claim_id", "article_id", "sentence_id", "text", "language", "source_name", "source_kind",
-                 "attribution", "cue", "source_surface", "source_start", "source_end", "cue_start", "cue_end",
-                 "start_char", "end_char"]
+CLAIM_COLUMNS = [
+    "claim_id",
+    "article_id",
+    "sentence_id",
+    "text",
+    "language",
+    "source_name",
+    "source_kind",
+    "attribution",
+    "cue",
+    "source_surface",
+    "source_start",
+    "source_end",
+    "cue_start",
+    "cue_end",
+    "start_char",
+    "end_char",
+]
 
 STRENGTH = {"source_line": 3, "according_to": 2, "reported": 1, "mention": 0}
 CONTENT_KINDS = ("body", "headline", "subheading")
-_QUOTE_CHARS = "“”„«»‹›\"‘’‚「」『』"
+_QUOTE_CHARS = '“”„«»‹›"‘’‚「」『』'
 # quotation styles: “…” (en, it, vi), „…“ (de, pl), „…” (pl), «…» (fr, it), »…« (de, sv), "…"
-_QUOTED = re.compile(r"“[^“”]{3,}”|„[^„“”]{3,}[“”]|«[^«»]{3,}»|»[^«»]{3,}«|‹[^‹›]{3,}›|\"[^\"]{3,}\"|「[^「」]{2,}」|『[^『』]{2,}』")
+_QUOTED = re.compile(
+    r"“[^“”]{3,}”|„[^„“”]{3,}[“”]|«[^«»]{3,}»|»[^«»]{3,}«|‹[^‹›]{3,}›|\"[^\"]{3,}\"|「[^「」]{2,}」|『[^『』]{2,}』"
+)
 _CLAUSE_BREAK = re.compile(r"[,;:()\[\]“”„«»‹›\"–—،؛，；：（）、「」『』]")
 _MAX_PHRASE_TOKENS = 6
-MAX_SOURCE_CHARS = 80           # a speaker phrase longer than this is a clause, not a source
+MAX_SOURCE_CHARS = 80  # a speaker phrase longer than this is a clause, not a source
 MAX_SOURCE_CHARS_UNSPACED = 16  # ... in Chinese, Japanese, Thai, Korean
 
 
 @dataclass(frozen=True)
 class Source:
     name: str
-    kind: str          # outlet | agency | speaker | unknown
-    attribution: str   # quote | reported | according_to | source_line | inherited | own_voice
+    kind: str  # outlet | agency | speaker | unknown
+    attribution: str  # quote | reported | according_to | source_line | inherited | own_voice
     cue: str
     surface: str = ""  # the words that name the source, as written
-    start: int = -1    # offsets of `surface` and of the cue in the text the source was found in
+    start: int = -1  # offsets of `surface` and of the cue in the text the source was found in
     end: int = -1
     cue_start: int = -1
     cue_end: int = -1
@@ -79,7 +97,7 @@ def _strip_function_words(phrase: str, language: str) -> str:
     while words and words[0].casefold().strip("’'") in fw:
         words.pop(0)
     if words and (m := re.match(r"(\w{1,4})['’](?=\w)", words[0])) and m.group(1).casefold() in fw:
-        words[0] = words[0][m.end():]  # an elided article: "L’azienda" -> "azienda"
+        words[0] = words[0][m.end() :]  # an elided article: "L’azienda" -> "azienda"
     return " ".join(words).strip(" .,;:’'")
 
 
@@ -103,8 +121,11 @@ def _as_source(phrase: str, language: str) -> tuple[str, str] | None:
     # in a script with capitals, a source names someone: "statement issued to media outlets",
     # "wet- en regelgeving te houden" or German "Informationen" name no one
     skip = non_names(language)
-    names = [n for n in name_spans(phrase, language)
-             if not _common_noun_run(n.text, language) and fold(n.text) not in skip and n.text.casefold() not in skip]
+    names = [
+        n
+        for n in name_spans(phrase, language)
+        if not _common_noun_run(n.text, language) and fold(n.text) not in skip and n.text.casefold() not in skip
+    ]
     if not names and not any(fold(w) in org_words(language) for w in phrase.split()):
         return None  # "the federal statistics office" names an organisation: an org word is enough
     return phrase, "speaker"
@@ -128,8 +149,13 @@ def _phrase_before(text: str, cue_start: int, language: str) -> str | None:
     names = name_spans(text, language, segment_start, cue_start)
     lead = segment.lstrip()
     first = names[0] if names else None
-    if (first and first.start == segment_start + len(segment) - len(lead) and text[first.end:first.end + 1] == ","
-            and len(first.text.split()) >= 2 and not first.text.isupper()):
+    if (
+        first
+        and first.start == segment_start + len(segment) - len(lead)
+        and text[first.end : first.end + 1] == ","
+        and len(first.text.split()) >= 2
+        and not first.text.isupper()
+    ):
         return first.text  # appositive: "Jonathan Holslag, docente presso ..., ha confermato" (not a dateline)
     clause_start = segment_start
     for m in _CLAUSE_BREAK.finditer(text, segment_start, cue_start):
@@ -137,10 +163,10 @@ def _phrase_before(text: str, cue_start: int, language: str) -> str | None:
     clause = text[clause_start:cue_start]
     comp = find_cues(clause, language, "complementizer")
     if comp:
-        head = clause[:comp[-1][0]]
+        head = clause[: comp[-1][0]]
         if 1 <= len(tokens(head)) <= 3 and _strip_function_words(head, language):
             return head.strip()  # a relative clause: "L’azienda che gestisce ... ha negato" -> L’azienda
-        clause = clause[comp[-1][1]:]
+        clause = clause[comp[-1][1] :]
     toks = tokens(clause)
     lead = clause.lstrip()
     skip = non_names(language)
@@ -152,7 +178,7 @@ def _phrase_before(text: str, cue_start: int, language: str) -> str | None:
         if starts_clause and " " in core:
             return n.text  # "Alibaba Group rzecz jasna wszystkiemu zaprzecza"
     names_in_clause = [n for n in name_spans(clause, language) if len(n.text.split()) >= 2]
-    if names_in_clause and not clause[names_in_clause[-1].end:].strip() and 1 < len(toks):
+    if names_in_clause and not clause[names_in_clause[-1].end :].strip() and 1 < len(toks):
         last = names_in_clause[-1].text.split()
         if all(w[:1].isupper() and w[1:].islower() for w in last):
             return names_in_clause[-1].text  # "statistics office president Ruth Brand" -> Ruth Brand
@@ -161,8 +187,12 @@ def _phrase_before(text: str, cue_start: int, language: str) -> str | None:
         fw = function_words(language)
         while len(toks) > 1 and (toks[-1][2].casefold() in fw or fold(toks[-1][2]) in skip):
             toks = toks[:-1]
-        return clause[toks[0][0]:toks[-1][1]].strip()
-    near = [n for n in names if n.end <= cue_start and len(tokens(text, n.end, cue_start)) <= setting("claims", "speaker_window")]
+        return clause[toks[0][0] : toks[-1][1]].strip()
+    near = [
+        n
+        for n in names
+        if n.end <= cue_start and len(tokens(text, n.end, cue_start)) <= setting("claims", "speaker_window")
+    ]
     return near[-1].text if near else None
 
 
@@ -174,7 +204,7 @@ def _phrase_after(text: str, cue_end: int, language: str) -> str | None:
     toks = tokens(text, cue_end, stop)[: _MAX_PHRASE_TOKENS + 2]
     if not toks:
         return None
-    phrase = text[toks[0][0]:toks[-1][1]]
+    phrase = text[toks[0][0] : toks[-1][1]]
     if find_outlets(phrase):
         return phrase  # _as_source picks the outlet out of it
     names = name_spans(text, language, cue_end, toks[-1][1])
@@ -183,9 +213,9 @@ def _phrase_after(text: str, cue_end: int, language: str) -> str | None:
     if m is not None and text[m.start()] == ",":
         # an appositive name after a title: "a déclaré le directeur général, Boudewijn Siemons, lors ..."
         after = name_spans(text, language, m.end(), min(len(text), m.end() + 60))
-        if after and not text[m.end():after[0].start].strip():
+        if after and not text[m.end() : after[0].start].strip():
             return after[0].text
-    return text[toks[0][0]:toks[-1][1]]
+    return text[toks[0][0] : toks[-1][1]]
 
 
 def _located(text: str, phrase: str, lo: int, hi: int) -> tuple[int, int]:
@@ -204,15 +234,21 @@ def sentence_source(text: str, language: str) -> Source | None:
             a, z = _located(text, phrase, 0, start) if before else _located(text, phrase, end, len(text))
             return Source(src[0], src[1], "according_to", text[start:end], phrase, a, z, start, end)
     for start, end, cue in find_cues(text, language, "reporting_verb"):
-        after_quote = any(re.fullmatch(r"[\s,.]*", text[q.end():start]) for q in _QUOTED.finditer(text, 0, start))
-        order = ("after", "before") if cue.position == "after" or (cue.position == "either" and after_quote) else ("before", "after")
+        after_quote = any(re.fullmatch(r"[\s,.]*", text[q.end() : start]) for q in _QUOTED.finditer(text, 0, start))
+        order = (
+            ("after", "before")
+            if cue.position == "after" or (cue.position == "either" and after_quote)
+            else ("before", "after")
+        )
         if cue.position == "before":
             order = ("before",)
         for side in order:
             phrase = _phrase_before(text, start, language) if side == "before" else _phrase_after(text, end, language)
             if phrase and (src := _as_source(phrase, language)):
                 a, z = _located(text, phrase, 0, start) if side == "before" else _located(text, phrase, end, len(text))
-                return Source(src[0], src[1], "quote" if quoted else "reported", text[start:end], phrase, a, z, start, end)
+                return Source(
+                    src[0], src[1], "quote" if quoted else "reported", text[start:end], phrase, a, z, start, end
+                )
     return None
 
 
@@ -224,7 +260,7 @@ def _source_line_items(text: str, language: str) -> list[str]:
     if inner[:1] in "(（[【" and inner[-1:] in ")）]】":
         inner = inner[1:-1]
     hits = find_cues(inner, language, "source_label")
-    rest = inner[hits[0][1]:] if hits else inner
+    rest = inner[hits[0][1] :] if hits else inner
     rest = rest.strip(" :：")
     seps = [re.escape(c.text) for _, _, c in find_cues(rest, language, "list_separator")]
     pattern = r"\s*[,;/&|、，；]\s*" + "".join(rf"|\s+{s}\s+" for s in set(seps))
@@ -242,8 +278,16 @@ def _article_citations(article_id: str, language: str, sents: list[dict], source
         row = found.get(name)
         if row is None:
             digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:8]
-            found[name] = {"citation_id": f"{article_id}-{digest}", "article_id": article_id, "name": name, "kind": kind, "how": how,
-                           "surface": surface, "sentence_id": sid, "evidence_count": 1}
+            found[name] = {
+                "citation_id": f"{article_id}-{digest}",
+                "article_id": article_id,
+                "name": name,
+                "kind": kind,
+                "how": how,
+                "surface": surface,
+                "sentence_id": sid,
+                "evidence_count": 1,
+            }
             return
         row["evidence_count"] += 1
         if STRENGTH[how] > STRENGTH[row["how"]]:
@@ -299,7 +343,9 @@ def own_sources(articles: pl.DataFrame, sentences: pl.DataFrame) -> dict[str, So
     return out
 
 
-def extract_citations(articles: pl.DataFrame, sentences: pl.DataFrame, sources: dict[str, Source] | None = None) -> pl.DataFrame:
+def extract_citations(
+    articles: pl.DataFrame, sentences: pl.DataFrame, sources: dict[str, Source] | None = None
+) -> pl.DataFrame:
     """One row per outlet or agency each article cites."""
     rows = []
     sources = own_sources(articles, sentences) if sources is None else sources
@@ -381,7 +427,7 @@ def _inside_quotation(text: str, pos: int) -> bool:
 def _continues(text: str, language: str) -> bool:
     """The sentence only goes on with the previous speaker: it opens with a continuation cue."""
     hits = find_cues(text[:60], language, "continuation")
-    return bool(hits) and not text[:hits[0][0]].strip(" \"'“„«»")
+    return bool(hits) and not text[: hits[0][0]].strip(" \"'“„«»")
 
 
 def _quotes_open(text: str, was_open: bool) -> bool:
@@ -403,7 +449,7 @@ def _claim_row(s: dict, n: int, a: int, z: int, part: str, source: Source) -> di
         "sentence_id": s["sentence_id"],
         "text": part,
         "language": s["language"],
-        "source_name": source.name,       # NULL: own voice of an article whose outlet is unknown
+        "source_name": source.name,  # NULL: own voice of an article whose outlet is unknown
         "source_kind": source.kind,
         "attribution": source.attribution,
         "cue": source.cue,
@@ -419,17 +465,28 @@ def _claim_row(s: dict, n: int, a: int, z: int, part: str, source: Source) -> di
 
 def _inherit(row: dict, speaker: dict) -> dict:
     """What a claim inside a quotation takes from the sentence that closes it and names the speaker."""
-    return {"source_name": speaker["source_name"], "source_kind": speaker["source_kind"], "attribution": "quote",
-            "cue": "", "source_surface": speaker["source_surface"], "source_start": None, "source_end": None,
-            "cue_start": None, "cue_end": None}
+    return {
+        "source_name": speaker["source_name"],
+        "source_kind": speaker["source_kind"],
+        "attribution": "quote",
+        "cue": "",
+        "source_surface": speaker["source_surface"],
+        "source_start": None,
+        "source_end": None,
+        "cue_start": None,
+        "cue_end": None,
+    }
 
 
-def extract_claims(articles: pl.DataFrame, sentences: pl.DataFrame, citations: pl.DataFrame,
-                   sources: dict[str, Source] | None = None) -> pl.DataFrame:
+def extract_claims(
+    articles: pl.DataFrame, sentences: pl.DataFrame, citations: pl.DataFrame, sources: dict[str, Source] | None = None
+) -> pl.DataFrame:
     rows = []
     sources = own_sources(articles, sentences) if sources is None else sources
     cites_by_article = {k[0]: v.to_dicts() for k, v in citations.partition_by("article_id", as_dict=True).items()}
-    meta = {aid: (lang, outlet) for aid, lang, outlet in articles.select("article_id", "language", "outlet").iter_rows()}
+    meta = {
+        aid: (lang, outlet) for aid, lang, outlet in articles.select("article_id", "language", "outlet").iter_rows()
+    }
     body = sentences.filter(pl.col("kind") == "body").sort("article_id", "position")
     previous: dict[str, tuple[Source | None, bool]] = {}  # article -> (last speaker, quotation still open)
     quote_rows: dict[str, list[int]] = {}  # article -> rows inside a quotation that is still open
@@ -437,7 +494,9 @@ def extract_claims(articles: pl.DataFrame, sentences: pl.DataFrame, citations: p
         aid, text = s["article_id"], s["text"]
         language, outlet = meta[aid]
         speaker, quote_open = previous.get(aid, (None, False))
-        own = Source(outlet, "outlet", "own_voice", "") if outlet else _source_line_origin(cites_by_article.get(aid, []))
+        own = (
+            Source(outlet, "outlet", "own_voice", "") if outlet else _source_line_origin(cites_by_article.get(aid, []))
+        )
         spans = clauses(text, language) if sources.get(s["sentence_id"]) is not None else [(0, len(text))]
         first_row = len(rows)
         for n, (a, z) in enumerate(spans):
@@ -459,7 +518,9 @@ def extract_claims(articles: pl.DataFrame, sentences: pl.DataFrame, citations: p
             pending = quote_rows.setdefault(aid, [])
             pending.extend(range(first_row, len(rows)))
             if not still_open:  # the quotation closes here: who it is attributed to said all of it
-                closing = next((rows[i] for i in reversed(pending) if rows[i]["attribution"] in ("quote", "reported")), None)
+                closing = next(
+                    (rows[i] for i in reversed(pending) if rows[i]["attribution"] in ("quote", "reported")), None
+                )
                 if closing is not None:
                     for i in pending:
                         if rows[i]["attribution"] in ("own_voice", "source_line", "inherited"):

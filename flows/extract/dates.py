@@ -12,6 +12,7 @@ Month and weekday names and relative words come from dateparser's language data 
 A cheap pre-filter keeps sentences with nothing date-like out. A relative date that cannot be resolved
 keeps its surface and no value ('unanchored').
 """
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -23,12 +24,12 @@ import regex
 from flows.extract.quantities import unit_words
 from flows.lexicon import calendar
 from flows.lexicon.lemmas import lemma
-from flows.lexicon.reference import NOT_AFTER_LETTER, NOT_BEFORE_LETTER, find_cues
+from flows.lexicon.reference import find_cues
 from flows.warehouse.tables import DATES
 
 DATE_SCHEMA = DATES.polars
 
-_D = r"(?<![\d.,/-])"          # a number that does not continue another one
+_D = r"(?<![\d.,/-])"  # a number that does not continue another one
 _ISO = regex.compile(_D + r"(\d{4})-(\d{1,2})-(\d{1,2})(?![\d-])")
 _YMD = regex.compile(_D + r"(\d{4})/(\d{1,2})/(\d{1,2})(?![\d/])")
 _DMY = regex.compile(_D + r"(\d{1,2})[./](\d{1,2})[./](\d{4})(?![\d.,/])")
@@ -47,16 +48,23 @@ def _patterns(language: str) -> dict[str, regex.Pattern | None]:
     if months:
         m = rf"(?P<month>{months})\.?"
         out["months"] = regex.compile(m, regex.IGNORECASE)
-        out["dmy"] = regex.compile(rf"(?P<day>\d{{1,2}})(?:\.|er|º)?{join}{m}{join}(?P<year>(?:19|20)\d\d)(?!\d)", regex.IGNORECASE)
-        out["mdy"] = regex.compile(rf"{m}\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<year>(?:19|20)\d\d)(?!\d)", regex.IGNORECASE)
+        out["dmy"] = regex.compile(
+            rf"(?P<day>\d{{1,2}})(?:\.|er|º)?{join}{m}{join}(?P<year>(?:19|20)\d\d)(?!\d)", regex.IGNORECASE
+        )
+        out["mdy"] = regex.compile(
+            rf"{m}\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<year>(?:19|20)\d\d)(?!\d)", regex.IGNORECASE
+        )
         out["my"] = regex.compile(rf"{m}{join}(?P<year>(?:19|20)\d\d)(?!\d)", regex.IGNORECASE)
-        out["dm"] = regex.compile(rf"(?<![\d.,])(?P<day>\d{{1,2}})(?:\.|er|º)?{join}{m}(?![\p{{L}}\p{{M}}])", regex.IGNORECASE)
+        out["dm"] = regex.compile(
+            rf"(?<![\d.,])(?P<day>\d{{1,2}})(?:\.|er|º)?{join}{m}(?![\p{{L}}\p{{M}}])", regex.IGNORECASE
+        )
         out["md"] = regex.compile(rf"{m}\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?(?![\d/.,]\d)(?!\d)", regex.IGNORECASE)
     markers = {k: [regex.escape(w) for w in calendar.words(language, f"{k}_marker")] for k in ("year", "month", "day")}
     if all(markers.values()):
         y, mo, d = ("(?:" + "|".join(markers[k]) + ")" for k in ("year", "month", "day"))
         out["cjk"] = regex.compile(
-            rf"(?:(?P<year>\d{{4}})\s*{y}\s*)?(?P<month>\d{{1,2}})\s*{mo}\s*(?:(?P<day>\d{{1,2}})\s*{d})?")
+            rf"(?:(?P<year>\d{{4}})\s*{y}\s*)?(?P<month>\d{{1,2}})\s*{mo}\s*(?:(?P<day>\d{{1,2}})\s*{d})?"
+        )
         out["cjk_year"] = regex.compile(rf"(?P<year>\d{{4}})\s*{y}(?!\s*\d)")
     else:
         out["cjk"] = out["cjk_year"] = None
@@ -65,13 +73,19 @@ def _patterns(language: str) -> dict[str, regex.Pattern | None]:
     days = calendar.alternation(vocab.weekdays)
     out["weekday"] = regex.compile(days, regex.IGNORECASE) if days else None
     forward = calendar.words(language, "date_forward")
-    out["forward"] = regex.compile(r"(?:" + calendar.alternation(forward) + r")\s*$", regex.IGNORECASE) if forward else None
+    out["forward"] = (
+        regex.compile(r"(?:" + calendar.alternation(forward) + r")\s*$", regex.IGNORECASE) if forward else None
+    )
     prefix = calendar.words(language, "month_prefix")
-    out["month_prefix"] = regex.compile("(?:" + "|".join(regex.escape(w) for w in prefix) + r")\s$", regex.IGNORECASE) \
-        if prefix else None
+    out["month_prefix"] = (
+        regex.compile("(?:" + "|".join(regex.escape(w) for w in prefix) + r")\s$", regex.IGNORECASE) if prefix else None
+    )
     parts = [r"\d"] + [p.pattern for k, p in out.items() if k in ("months", "relative", "weekday") and p is not None]
-    parts += [calendar.alternation(calendar.words(language, k)) for k in ("date_ago", "date_last_year")
-              if calendar.words(language, k)]
+    parts += [
+        calendar.alternation(calendar.words(language, k))
+        for k in ("date_ago", "date_last_year")
+        if calendar.words(language, k)
+    ]
     out["any"] = regex.compile("|".join(parts), regex.IGNORECASE)
     return out
 
@@ -93,7 +107,7 @@ def _resolve_day(month: int, day: int, base: date | None, forward: bool) -> date
     """A day with no year: in the publication's year, or the nearest one before it (after it, forward)."""
     if base is None:
         return None
-    for year in ((base.year, base.year + 1) if forward else (base.year, base.year - 1)):
+    for year in (base.year, base.year + 1) if forward else (base.year, base.year - 1):
         value = _safe(year, month, day)
         if value is not None and ((value >= base) if forward else (value <= base)):
             return value
@@ -212,9 +226,12 @@ def _number_word_ago(text: str, language: str, base: date | None, add) -> None:
     """'five years ago', 'pięć lat temu', 'il y a cinq ans': the language's date_ago and year words."""
     numbers = {w.surface.casefold(): w.value for w in unit_words(language).get("number_word", [])}
     for a, z, cue in find_cues(text, language, "date_ago"):
-        window = text[z:z + 30] if cue.position == "after" else text[max(0, a - 30):a]
-        pattern = (r"^\s*(\d+|[\p{L}\p{M}]+)\s+([\p{L}\p{M}]+)" if cue.position == "after"
-                   else r"(\d+|[\p{L}\p{M}]+)\s+([\p{L}\p{M}]+)\s*$")
+        window = text[z : z + 30] if cue.position == "after" else text[max(0, a - 30) : a]
+        pattern = (
+            r"^\s*(\d+|[\p{L}\p{M}]+)\s+([\p{L}\p{M}]+)"
+            if cue.position == "after"
+            else r"(\d+|[\p{L}\p{M}]+)\s+([\p{L}\p{M}]+)\s*$"
+        )
         m = regex.search(pattern, window)
         if not m:
             continue
@@ -237,9 +254,9 @@ def _last_month(text: str, language: str, base: date | None, add) -> None:
         month = _month_of(m["month"], language)
         if not month:
             continue
-        before = text[max(0, m.start() - 20):m.start()]
+        before = text[max(0, m.start() - 20) : m.start()]
         cue = find_cues(before, language, "date_last")
-        if not cue or before[cue[-1][1]:].strip():
+        if not cue or before[cue[-1][1] :].strip():
             continue
         value = None
         if base is not None:
@@ -249,8 +266,12 @@ def _last_month(text: str, language: str, base: date | None, add) -> None:
 
 
 def extract_dates(articles: pl.DataFrame, sentences: pl.DataFrame) -> pl.DataFrame:
-    info = {aid: (lang, pub, prec) for aid, lang, pub, prec in
-            articles.select("article_id", "language", "published", "published_precision").iter_rows()}
+    info = {
+        aid: (lang, pub, prec)
+        for aid, lang, pub, prec in articles.select(
+            "article_id", "language", "published", "published_precision"
+        ).iter_rows()
+    }
     rows = []
     for s in sentences.filter(pl.col("kind") != "other").iter_rows(named=True):
         language, published, precision = info[s["article_id"]]
@@ -258,10 +279,18 @@ def extract_dates(articles: pl.DataFrame, sentences: pl.DataFrame) -> pl.DataFra
             continue
         base = s["start_char"]
         for n, d in enumerate(extract_sentence(s["text"], language, published, precision)):
-            rows.append({
-                "date_id": f"{s['sentence_id']}-d{n}", "article_id": s["article_id"], "sentence_id": s["sentence_id"],
-                "surface": s["text"][d["start"]:d["end"]], "value": d["value"], "precision": d["precision"],
-                "relative": d["relative"], "anchor": d["anchor"],
-                "start_char": base + d["start"], "end_char": base + d["end"],
-            })
+            rows.append(
+                {
+                    "date_id": f"{s['sentence_id']}-d{n}",
+                    "article_id": s["article_id"],
+                    "sentence_id": s["sentence_id"],
+                    "surface": s["text"][d["start"] : d["end"]],
+                    "value": d["value"],
+                    "precision": d["precision"],
+                    "relative": d["relative"],
+                    "anchor": d["anchor"],
+                    "start_char": base + d["start"],
+                    "end_char": base + d["end"],
+                }
+            )
     return pl.DataFrame(rows, schema=DATE_SCHEMA)

@@ -11,6 +11,7 @@ the warehouse points into. The article id is a hash of the cleaned text, so the 
 (two files, or one file twice) is one article. `source_uri` is the resolved absolute path (plus `#L<n>`
 for a JSONL line), so the same file reached by two names is one input.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -34,11 +35,28 @@ from flows.lexicon.reference import cues
 from flows.warehouse.tables import ARTICLES
 
 ARTICLE_FIELDS = ("url", "title", "outlet", "published", "author")
-INGEST_COLUMNS = ("article_id", "source_uri", "url", "title", "outlet", "author", "published", "published_precision",
-                  "text", "original_text", "body_start", "char_count", "content_key")
+INGEST_COLUMNS = (
+    "article_id",
+    "source_uri",
+    "url",
+    "title",
+    "outlet",
+    "author",
+    "published",
+    "published_precision",
+    "text",
+    "original_text",
+    "body_start",
+    "char_count",
+    "content_key",
+)
 # what ingest hands on: the articles contract's ingest columns plus every place the text was read from
-ARTICLE_SCHEMA = {"article_id": pl.String, "source_uri": pl.String, "all_uris": pl.List(pl.String),
-                  **{c: ARTICLES.polars[c] for c in INGEST_COLUMNS if c not in ("article_id", "source_uri")}}
+ARTICLE_SCHEMA = {
+    "article_id": pl.String,
+    "source_uri": pl.String,
+    "all_uris": pl.List(pl.String),
+    **{c: ARTICLES.polars[c] for c in INGEST_COLUMNS if c not in ("article_id", "source_uri")},
+}
 QUARANTINE_SCHEMA = {"source_uri": pl.String, "reason": pl.String}
 
 
@@ -56,10 +74,16 @@ _FTFY = ftfy.TextFixerConfig(uncurl_quotes=False, normalization="NFC", explain=F
 _FRONT_MATTER = re.compile(r"\A\s*---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
 _DATE_TOKEN = r"(\d{4}-\d{1,2}-\d{1,2}|\d{4}-\d{1,2}|\d{1,2}[./]\d{1,2}[./]\d{4}|\d{4}/\d{1,2}/\d{1,2})"
 _HTML_START = re.compile(r"\A\s*(?:<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>])", re.IGNORECASE)
-_HTML_TAG = re.compile(r"</?(?:p|div|span|a|br|h[1-6]|article|section|script|style|meta|link|li|ul|table)\b[^>]*>",
-                       re.IGNORECASE)
-_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-         (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+_HTML_TAG = re.compile(
+    r"</?(?:p|div|span|a|br|h[1-6]|article|section|script|style|meta|link|li|ul|table)\b[^>]*>", re.IGNORECASE
+)
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 
 
 class _TooLarge(ValueError):
@@ -69,6 +93,7 @@ class _TooLarge(ValueError):
 @dataclass
 class Listing:
     """What a source names: the files to read, and the entries that will not be read (with reasons)."""
+
     files: list[Path] = field(default_factory=list)
     skipped: list[dict] = field(default_factory=list)
 
@@ -92,8 +117,11 @@ def uri_of(path: str | os.PathLike) -> str:
 
 
 def _suffixes() -> tuple[set[str], set[str], set[str]]:
-    return (set(setting("ingest", "text_suffixes")), set(setting("ingest", "jsonl_suffixes")),
-            set(setting("ingest", "html_suffixes")))
+    return (
+        set(setting("ingest", "text_suffixes")),
+        set(setting("ingest", "jsonl_suffixes")),
+        set(setting("ingest", "html_suffixes")),
+    )
 
 
 def _accepts(path: Path) -> bool:
@@ -120,16 +148,23 @@ def _classify(listing: Listing, path: Path, roots=None) -> None:
         return listing.skip(path, f"not a regular file ({_file_kind(st.st_mode)})")
     if not _accepts(path):
         text, jsonl, html = _suffixes()
-        return listing.skip(path, f"not an article file: suffix {path.suffix or '(none)'!r} is not one of "
-                                  f"{', '.join(sorted(text | jsonl | html))}")
+        return listing.skip(
+            path,
+            f"not an article file: suffix {path.suffix or '(none)'!r} is not one of "
+            f"{', '.join(sorted(text | jsonl | html))}",
+        )
     if roots is not None and not roots.allows("source", path):
         return listing.skip(path, "outside the folders runs may read (a link pointing elsewhere)")
     listing.files.append(path)
 
 
 def _file_kind(mode: int) -> str:
-    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
-                       (stat.S_ISBLK, "a block device")):
+    for test, name in (
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    ):
         if test(mode):
             return name
     return "special file"
@@ -152,6 +187,7 @@ def resolve_source(source: str | Path, roots=None) -> Listing:
             if not os.path.isdir(match) or os.path.islink(match):
                 _classify(listing, Path(match), roots)
     elif path.is_dir():
+
         def unreadable(exc: OSError) -> None:
             listing.skip(exc.filename, f"unreadable folder: {exc.strerror or exc}")
 
@@ -315,7 +351,7 @@ def _front_matter(text: str) -> tuple[dict, str]:
         return {}, text  # not front matter after all: keep it as text
     if not isinstance(meta, dict):
         return {}, text
-    return meta, text[m.end():]
+    return meta, text[m.end() :]
 
 
 def _field(meta: dict, name: str) -> str | None:
@@ -324,8 +360,9 @@ def _field(meta: dict, name: str) -> str | None:
         return None
     value = _SURROGATE.sub("\ufffd", str(value)).strip()
     if len(value) > setting("ingest", "max_field_chars"):
-        raise _TooLarge(f"metadata_too_large: {name} has {len(value)} characters "
-                        f"(limit {setting('ingest', 'max_field_chars')})")
+        raise _TooLarge(
+            f"metadata_too_large: {name} has {len(value)} characters (limit {setting('ingest', 'max_field_chars')})"
+        )
     return value or None
 
 
@@ -344,8 +381,7 @@ def _from_html(text: str) -> tuple[str | None, dict]:
     doc = trafilatura.bare_extraction(text, with_metadata=True, include_comments=False, include_tables=False)
     if doc is None or not (doc.text or "").strip():
         return None, {}
-    meta = {"title": doc.title, "published": doc.date, "author": doc.author, "url": doc.url,
-            "outlet": doc.sitename}
+    meta = {"title": doc.title, "published": doc.date, "author": doc.author, "url": doc.url, "outlet": doc.sitename}
     body = doc.text if not doc.title or doc.text.startswith(doc.title) else f"{doc.title}\n\n{doc.text}"
     return body, {k: v for k, v in meta.items() if v}
 
@@ -490,7 +526,9 @@ def read_files(paths, roots=None) -> tuple[pl.DataFrame, pl.DataFrame]:
             else:
                 _read_text(batch, uri, data, path.suffix.lower() in html)
         except Exception as exc:  # last line of defence: one input never stops the run
-            batch.reject(uri, f"could not be read: {type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}")
+            batch.reject(
+                uri, f"could not be read: {type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}"
+            )
     return _distinct(batch.rows), pl.DataFrame(batch.quarantine, schema=QUARANTINE_SCHEMA)
 
 

@@ -2,6 +2,7 @@
 
 Labels are normalised to the shortest ISO 639 code (ISO 639-1 where one exists) with langcodes.
 """
+
 from __future__ import annotations
 
 from collections import Counter

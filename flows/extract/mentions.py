@@ -8,21 +8,20 @@ the corpus shows are one thing — an acronym defined in parentheses ("... Servi
 name in several articles or languages, a surname after the full name, an inflected form of a name
 seen elsewhere — and names the entity after its known (gazetteer) name or its commonest surface.
 """
+
 from __future__ import annotations
 
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from functools import lru_cache
 
 import polars as pl
 
 from flows.config import setting
-
-from flows.lexicon import gazetteer
-from flows.lexicon import lemmas
+from flows.lexicon import gazetteer, lemmas
 from flows.lexicon.gazetteer import fold, norm
-from flows.lexicon.reference import cues, find_cues
 from flows.lexicon.names import descriptor_type, function_words, name_spans, resolve_outlet, tokens
+from flows.lexicon.reference import cues
 
 MENTION_SCHEMA = {
     "mention_id": pl.String,
@@ -82,12 +81,21 @@ class _ArticleMentions:
         self.lower_words = {w for w in re.findall(r"\w+", text) if w.islower()}
 
     def add(self, sid: str, base: int, start: int, end: int, surface: str, key: str, how: str, hint: str):
-        self.rows.append({
-            "mention_id": f"{sid}-m{len(self.rows):03d}",
-            "article_id": self.article_id, "sentence_id": sid, "entity_key": key, "entity_id": None,
-            "surface": surface, "start_char": base + start, "end_char": base + end,
-            "how": how, "type_hint": hint, "language": self.language,
-        })
+        self.rows.append(
+            {
+                "mention_id": f"{sid}-m{len(self.rows):03d}",
+                "article_id": self.article_id,
+                "sentence_id": sid,
+                "entity_key": key,
+                "entity_id": None,
+                "surface": surface,
+                "start_char": base + start,
+                "end_char": base + end,
+                "how": how,
+                "type_hint": hint,
+                "language": self.language,
+            }
+        )
 
     def edge(self, a: str, b: str, reason: str):
         if a != b:
@@ -100,7 +108,7 @@ def _known_ngrams(text: str, language: str, toks):
     lower_aliases = gazetteer.lowercase_aliases()
     cap = [t[2][:1].isupper() for t in toks]
     # joined[i]: tokens i and i+1 are separated by spaces or a hyphen only (they can be one name)
-    joined = [not text[toks[k][1]:toks[k + 1][0]].strip(" -") for k in range(n - 1)] + [False]
+    joined = [not text[toks[k][1] : toks[k + 1][0]].strip(" -") for k in range(n - 1)] + [False]
     while i < n:
         if toks[i][2] in lower_aliases:
             entry = gazetteer.lookup(toks[i][2], language)
@@ -118,10 +126,10 @@ def _known_ngrams(text: str, language: str, toks):
         for size in range(longest, 0, -1):
             if size == 1 and not cap[i]:
                 continue
-            if not any(cap[i:i + size]):
+            if not any(cap[i : i + size]):
                 continue
-            surface = text[toks[i][0]:toks[i + size - 1][1]]
-            window = toks[i:i + size]
+            surface = text[toks[i][0] : toks[i + size - 1][1]]
+            window = toks[i : i + size]
             lowercase_lead = not cap[i]
             entry = gazetteer.lookup(surface, language)
             how = "gazetteer"
@@ -163,10 +171,18 @@ def _is_common_word(word: str, acc: _ArticleMentions) -> bool:
 def _trim(span, text: str, acc: _ArticleMentions):
     """Drop ordinary words that open the sentence ("Istnieje", "The Liège"); None if nothing is left."""
     words = span.text.split()
-    while words and _opens_sentence(text, span.start) and (not words[0][:1].isupper() or (
-            _is_common_word(words[0], acc)
-            and gazetteer.demonym(words[0], _lemma(words[0], acc.language), acc.language) is None)):
-        rest = span.text[len(words[0]):].lstrip()
+    while (
+        words
+        and _opens_sentence(text, span.start)
+        and (
+            not words[0][:1].isupper()
+            or (
+                _is_common_word(words[0], acc)
+                and gazetteer.demonym(words[0], _lemma(words[0], acc.language), acc.language) is None
+            )
+        )
+    ):
+        rest = span.text[len(words[0]) :].lstrip()
         span = type(span)(span.end - len(rest), span.end, rest)
         words = words[1:]
     return span if words else None
@@ -185,7 +201,7 @@ def _split_around_known(span, known_spans: list[tuple[int, int]], language: str)
         if gazetteer.demonym(first, _lemma(first, language), language) is None:
             return [span]
         cut = span.start + len(first)
-    rest = span.text[cut - span.start:]
+    rest = span.text[cut - span.start :]
     lead = len(rest) - len(rest.lstrip(" -–"))
     rest = rest.strip(" -–")
     if not rest or not rest[:1].isupper():
@@ -226,7 +242,7 @@ def _without_title(span, language: str):
     m = pattern.match(span.text)
     if not m:
         return span, words
-    rest = span.text[m.end():]
+    rest = span.text[m.end() :]
     if not rest or not rest[:1].isupper():
         return span, words
     trimmed = type(span)(span.end - len(rest), span.end, rest)
@@ -249,7 +265,9 @@ def _sentence_mentions(acc: _ArticleMentions, sid: str, base: int, text: str, sp
         if any(a < kz and ka < z for ka, kz, _, _ in known):
             continue
         inside_longer = any(s.start <= a and z <= s.end and (s.start, s.end) != (a, z) and " " in s.text for s in spans)
-        if entry.subtype == "city" and (inside_longer or (_opens_sentence(text, a) and _is_common_word(text[a:z], acc))):
+        if entry.subtype == "city" and (
+            inside_longer or (_opens_sentence(text, a) and _is_common_word(text[a:z], acc))
+        ):
             continue  # 'Vincent' in 'Vincent Van Quickenborne'; 'Tale' opening an Italian sentence
         known.append((a, z, entry, how))
     taken = [(a, z) for a, z, _, _ in known]
@@ -264,13 +282,16 @@ def _sentence_mentions(acc: _ArticleMentions, sid: str, base: int, text: str, sp
     known_spans = list(taken)
     spans = [piece for span in spans for piece in _split_around_known(span, known_spans, language)]
     for span in spans:
-        if any(a <= span.start and span.end <= z for a, z in known_spans) or overlaps(span.start, span.end) \
-                and not any(span.start <= a and z <= span.end for a, z in known_spans):
+        if (
+            any(a <= span.start and span.end <= z for a, z in known_spans)
+            or overlaps(span.start, span.end)
+            and not any(span.start <= a and z <= span.end for a, z in known_spans)
+        ):
             continue  # the known name already covers it (a longer name around a known one stays)
         inner = [(a, z) for a, z in known_spans if span.start <= a and z <= span.end]
         rest = span.text
         for a, z in sorted(inner, reverse=True):
-            rest = rest[:a - span.start] + rest[z - span.start:]
+            rest = rest[: a - span.start] + rest[z - span.start :]
         if inner and not [w for w in rest.split() if w.casefold() not in _connectors_of(language)]:
             continue  # only known names and connectors: "Lisboa e Setúbal"
         words = span.text.split()
@@ -331,8 +352,13 @@ def _sentence_mentions(acc: _ArticleMentions, sid: str, base: int, text: str, sp
         if not _is_acronym(acr):
             continue
         acr_key = name_key(acr)
-        before = [r for r in acc.rows if r["sentence_id"] == sid and r["end_char"] - base <= m.start()
-                  and not text[r["end_char"] - base:m.start()].strip()]
+        before = [
+            r
+            for r in acc.rows
+            if r["sentence_id"] == sid
+            and r["end_char"] - base <= m.start()
+            and not text[r["end_char"] - base : m.start()].strip()
+        ]
         if not any(r["start_char"] - base == m.start(1) for r in acc.rows if r["sentence_id"] == sid):
             acc.add(sid, base, m.start(1), m.end(1), acr, acr_key, "acronym", "ORG")
         if before:
@@ -370,7 +396,11 @@ def extract_mentions(articles: pl.DataFrame, sentences: pl.DataFrame, claims: pl
         for s in part.sort("position").iter_rows(named=True):
             if s["kind"] in SKIP_KINDS:
                 continue
-            persons.update(_sentence_mentions(acc, s["sentence_id"], s["start_char"], s["text"], speakers.get(s["sentence_id"], [])))
+            persons.update(
+                _sentence_mentions(
+                    acc, s["sentence_id"], s["start_char"], s["text"], speakers.get(s["sentence_id"], [])
+                )
+            )
         # a surname alone may be the person named in full in the same article (decided corpus-wide)
         for r in acc.rows:
             if r["how"] == "name" and fold(r["surface"]) in persons and persons[fold(r["surface"])] != r["entity_key"]:
@@ -378,4 +408,6 @@ def extract_mentions(articles: pl.DataFrame, sentences: pl.DataFrame, claims: pl
         rows.extend(acc.rows)
         edges.extend(acc.edges)
     # the same evidence twice in one article is one edge
-    return pl.DataFrame(rows, schema=MENTION_SCHEMA), pl.DataFrame(edges, schema=EDGE_SCHEMA).unique(maintain_order=True)
+    return pl.DataFrame(rows, schema=MENTION_SCHEMA), pl.DataFrame(edges, schema=EDGE_SCHEMA).unique(
+        maintain_order=True
+    )

@@ -9,6 +9,7 @@ abbreviation (art. 130, ust. 1, Nr. 5, § 3), years and date parts (flows/extrac
 Decimal and group symbols come from CLDR (Babel) for the article's language; words come from
 seeds/languages/<code>/units.csv, the language's own rows before those every language shares.
 """
+
 from __future__ import annotations
 
 import re
@@ -56,7 +57,7 @@ class Word:
     kind: str
     unit: str
     value: float
-    own: bool = True   # the language's own row (a shared `mul` row loses a tie to it)
+    own: bool = True  # the language's own row (a shared `mul` row loses a tie to it)
 
 
 @cache
@@ -67,7 +68,8 @@ def unit_words(language: str) -> dict[str, list[Word]]:
     for row in df.iter_rows(named=True):
         value = 0.0 if row["value"] is None else float(row["value"])
         out.setdefault(row["kind"], []).append(
-            Word(row["surface"], row["kind"], row["unit"] or "", value, row["language"] == language))
+            Word(row["surface"], row["kind"], row["unit"] or "", value, row["language"] == language)
+        )
     for kind in out:
         out[kind].sort(key=lambda w: (-len(w.surface), not w.own))
     return out
@@ -137,7 +139,7 @@ def _counted(text: str, pos: int, language: str) -> str | None:
     fw = function_words(language)
     limit = 2 if language in setting("names", "syllabic_languages") else 1
     words = []
-    for m in regex.finditer(r"\s*([\p{L}\p{M}][\p{L}\p{M}\p{N}-]*)", text[pos:pos + 60]):
+    for m in regex.finditer(r"\s*([\p{L}\p{M}][\p{L}\p{M}\p{N}-]*)", text[pos : pos + 60]):
         if m.start() != (0 if not words else words[-1][1]) and not words:
             break
         w = m.group(1)
@@ -167,7 +169,9 @@ def extract_sentence(text: str, language: str, masked: list[tuple[int, int]]) ->
     for m in _FRACTION.finditer(text):
         a, b = int(m.group(1)), int(m.group(2))
         if 0 < a < b <= 10 and free(m.start(), m.end()):
-            found.append(dict(start=m.start(), end=m.end(), value=a / b, unit="fraction", dimension="fraction", counted=None))
+            found.append(
+                dict(start=m.start(), end=m.end(), value=a / b, unit="fraction", dimension="fraction", counted=None)
+            )
     for m in _NUMBER.finditer(text):
         if not free(m.start(), m.end()):
             continue
@@ -190,7 +194,7 @@ def _number_quantity(text: str, m: re.Match, language: str) -> dict | None:
     stripped = text[window:start].rstrip()
     for w in unit_words(language).get("currency", []):
         if stripped.endswith(w.surface):
-            lead = stripped[:-len(w.surface)]
+            lead = stripped[: -len(w.surface)]
             if w.surface[0].isalpha() and lead and lead[-1].isalnum():
                 continue  # the letters end another word
             unit, dimension = w.unit, "currency"
@@ -202,11 +206,12 @@ def _number_quantity(text: str, m: re.Match, language: str) -> dict | None:
         if _REFERENCE.search(text, max(0, start - 8), start):
             return None  # art. 130, Nr. 5
         # a percent sign or word before the number: '%5', 'yüzde 5'
-        pct = regex.search(r"%\s?$", text[max(0, start - 2):start])
+        pct = regex.search(r"%\s?$", text[max(0, start - 2) : start])
         if pct is None:
             for w in unit_words(language).get("percent", []):
-                if w.surface.isalpha() and regex.search(regex.escape(w.surface) + r"\s$", text[max(0, start - 30):start],
-                                                        regex.IGNORECASE):
+                if w.surface.isalpha() and regex.search(
+                    regex.escape(w.surface) + r"\s$", text[max(0, start - 30) : start], regex.IGNORECASE
+                ):
                     pct = w
                     break
         if pct is not None:
@@ -235,7 +240,7 @@ def _number_quantity(text: str, m: re.Match, language: str) -> dict | None:
     if dimension == "count" and (duration := _duration(text, end, language)):
         return dict(start=start, end=duration[1], value=value, unit=duration[0], dimension="duration", counted=None)
     if dimension == "count":
-        nxt = text[end:end + 1]
+        nxt = text[end : end + 1]
         if nxt and _CASED_LETTER.match(nxt):
             return None  # a code glued to the number: 5G, 4K, 3D
         if is_plain_year and not scale:
@@ -280,8 +285,11 @@ def _number_words(text: str, language: str, found: list[dict], free) -> None:
         if scale:
             value, end = value * scale[0].value, scale[1]
         if duration := _duration(text, end, language):
-            found.append(dict(start=m.start(), end=duration[1], value=value, unit=duration[0], dimension="duration",
-                              counted=None))
+            found.append(
+                dict(
+                    start=m.start(), end=duration[1], value=value, unit=duration[0], dimension="duration", counted=None
+                )
+            )
             continue
         if _match_word(text, _after(text, end), language, "number_word"):
             continue  # 'twenty five': compound spelled numbers are not guessed
@@ -307,7 +315,9 @@ def _ordinals(text: str, language: str, found: list[dict], free) -> None:
                 continue  # 'secondo il ...' is 'according to', not 'second'
             if single and m.group(0).casefold() in according and nxt and nxt.group(1)[:1].isupper():
                 continue  # 'Secondo Reuters'
-            found.append(dict(start=m.start(), end=end, value=word[0].value, unit="ordinal", dimension="ordinal", counted=None))
+            found.append(
+                dict(start=m.start(), end=end, value=word[0].value, unit="ordinal", dimension="ordinal", counted=None)
+            )
     # an ordinal glued onto the next word: de 'fünftgrößte'
     stems = unit_words(language).get("ordinal_stem", [])
     if stems:
@@ -315,13 +325,23 @@ def _ordinals(text: str, language: str, found: list[dict], free) -> None:
         for m in regex.finditer(rf"(?<![\p{{L}}\p{{M}}])({alts})(?=\p{{Ll}}{{3,}})", text, regex.IGNORECASE):
             w = next(w for w in stems if w.surface.casefold() == m.group(1).casefold())
             if free(m.start(), m.end()):
-                found.append(dict(start=m.start(), end=m.end(), value=w.value, unit="ordinal", dimension="ordinal", counted=None))
+                found.append(
+                    dict(start=m.start(), end=m.end(), value=w.value, unit="ordinal", dimension="ordinal", counted=None)
+                )
     suffixes = unit_words(language).get("ordinal_suffix", [])
     if suffixes:
         for m in _ordinal_suffix_pattern(language).finditer(text):
             if free(m.start(), m.end()):
-                found.append(dict(start=m.start(), end=m.end(), value=float(m.group(1)), unit="ordinal",
-                                  dimension="ordinal", counted=None))
+                found.append(
+                    dict(
+                        start=m.start(),
+                        end=m.end(),
+                        value=float(m.group(1)),
+                        unit="ordinal",
+                        dimension="ordinal",
+                        counted=None,
+                    )
+                )
 
 
 @cache
@@ -339,17 +359,27 @@ def extract_quantities(articles: pl.DataFrame, sentences: pl.DataFrame, dates: p
     rows = []
     for s in sentences.filter(pl.col("kind") != "other").iter_rows(named=True):
         language = languages[s["article_id"]]
-        words = [p for p in (_word_pattern(language, "ordinal"), _word_pattern(language, "number_word")) if p is not None]
+        words = [
+            p for p in (_word_pattern(language, "ordinal"), _word_pattern(language, "number_word")) if p is not None
+        ]
         if not _DIGIT.search(s["text"]) and not any(p.search(s["text"]) for p in words):
             continue  # pre-filter: no digit, no ordinal or number word
         base = s["start_char"]
         masked = [(a - base, z - base) for a, z in masks.get(s["sentence_id"], [])]
         masked += [(h.start, h.end) for h in find_outlets(s["text"])]  # 'Il Sole 24 Ore', 'TVN24' are names
         for n, q in enumerate(extract_sentence(s["text"], language, masked)):
-            rows.append({
-                "quantity_id": f"{s['sentence_id']}-q{n}", "article_id": s["article_id"], "sentence_id": s["sentence_id"],
-                "surface": s["text"][q["start"]:q["end"]], "value": q["value"], "unit": q["unit"],
-                "dimension": q["dimension"], "counted": q["counted"],
-                "start_char": base + q["start"], "end_char": base + q["end"],
-            })
+            rows.append(
+                {
+                    "quantity_id": f"{s['sentence_id']}-q{n}",
+                    "article_id": s["article_id"],
+                    "sentence_id": s["sentence_id"],
+                    "surface": s["text"][q["start"] : q["end"]],
+                    "value": q["value"],
+                    "unit": q["unit"],
+                    "dimension": q["dimension"],
+                    "counted": q["counted"],
+                    "start_char": base + q["start"],
+                    "end_char": base + q["end"],
+                }
+            )
     return pl.DataFrame(rows, schema=QUANTITY_SCHEMA)

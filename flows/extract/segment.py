@@ -5,16 +5,16 @@ teaser (links to other stories after the body), other (inline metadata, stray sy
 Cue words come from seeds/languages/<code>/cues.csv; layout rules (short lone blocks, what follows a closing
 source line) carry the rest, so an article in a language with no lexicon is still segmented.
 """
+
 from __future__ import annotations
 
 import bisect
 import re
-
-import regex
 from dataclasses import dataclass
 
 import blingfire
 import polars as pl
+import regex
 
 from flows.config import setting
 from flows.lexicon.names import function_words as language_function_words
@@ -72,7 +72,7 @@ def _unglue(text: str, start: int, end: int, function_words: frozenset[str]) -> 
     """Split a sentence where a glued capitalised function word starts a new sentence ("TimesThe")."""
     cuts = []
     for m in _GLUE.finditer(text, start, end):
-        word = re.match(r"\w+", text[m.start():end])
+        word = re.match(r"\w+", text[m.start() : end])
         if word and word.group(0).casefold() in function_words:
             cuts.append(m.start())
     bounds = [start, *cuts, end]
@@ -104,19 +104,38 @@ def _sentence_bounds(text: str, start: int) -> list[int]:
     return bounds
 
 
-def _split_block(text: str, start: int, end: int, language: str, function_words, bounds: list[int]) -> list[tuple[int, int]]:
-    cuts = [b for b in bounds[bisect.bisect_right(bounds, start):bisect.bisect_left(bounds, end)]]
+def _split_block(
+    text: str, start: int, end: int, language: str, function_words, bounds: list[int]
+) -> list[tuple[int, int]]:
+    cuts = [b for b in bounds[bisect.bisect_right(bounds, start) : bisect.bisect_left(bounds, end)]]
     edges = [start, *cuts, end]
     spans = [(a, z) for a, z in zip(edges, edges[1:]) if text[a:z].strip()] or [(start, end)]
     out = []
     for a, b in spans:
         # A caption glued to a source line ("Źródło: PAP / Zdjęcie: unsplash") is its own sentence.
         for m in _LIST_SEP.finditer(text, a, b):
-            if find_cues(text[m.end():b], language, "caption"):
+            if find_cues(text[m.end() : b], language, "caption"):
                 out.extend(_unglue(text, a, m.start(), function_words))
                 a = m.end()
                 break
         out.extend(_unglue(text, a, b, function_words))
+    return out
+
+
+def _cap(text: str, start: int, end: int, limit: int) -> list[tuple[int, int]]:
+    """A span longer than `limit` characters, cut into pieces of at most `limit`, at the last space (else
+    anywhere). No real sentence is that long; a run-on text without full stops would make every later step
+    work on one huge "sentence" (mention matching grows with the square of its length)."""
+    out = []
+    while end - start > limit:
+        cut = text.rfind(" ", start + limit // 2, start + limit)
+        cut = cut if cut > start else start + limit
+        out.append((start, cut))
+        start = cut
+        while start < end and text[start].isspace():
+            start += 1
+    if end > start:
+        out.append((start, end))
     return out
 
 
@@ -126,7 +145,7 @@ def _words(s: str) -> int:
 
 def _starts_with_cue(s: str, language: str, kind: str, within: int = 0) -> bool:
     """A `kind` cue starting in the first `within` characters (only the head of `s` is searched)."""
-    return any(a <= within for a, _, _ in find_cues(s[:within + 40], language, kind))
+    return any(a <= within for a, _, _ in find_cues(s[: within + 40], language, kind))
 
 
 def _is_source_line(s: str, language: str) -> bool:
@@ -141,7 +160,7 @@ def _is_source_line(s: str, language: str) -> bool:
     if not hits or hits[0][0] != 0:
         return False
     label_end = hits[0][1]
-    has_colon = inner[label_end:label_end + 2].lstrip()[:1] in (":", "：") or inner[:label_end].endswith((":", "："))
+    has_colon = inner[label_end : label_end + 2].lstrip()[:1] in (":", "：") or inner[:label_end].endswith((":", "："))
     rest = inner[label_end:].lstrip(" :：")
     return bool(rest) and (has_colon or wrapped) and _words(rest) <= 15
 
@@ -168,7 +187,7 @@ def _classify_blocks(text, blocks, sentences, body_start, language) -> list[str]
                 break
 
     # does each sentence open with a photo-credit cue ("Foto:", "©")? asked once per sentence
-    caption_cue = [_starts_with_cue(text[sp.start:sp.end], language, "caption", 2) for sp in sentences]
+    caption_cue = [_starts_with_cue(text[sp.start : sp.end], language, "caption", 2) for sp in sentences]
     for b, idx in by_block.items():
         s, e = blocks[b]
         block_text = text[s:e]
@@ -188,12 +207,17 @@ def _classify_blocks(text, blocks, sentences, body_start, language) -> list[str]
         if caption_block and _words(block_text) <= 40:
             # a photo description and its credit; a source line sharing the block keeps its own kind
             for i in idx:
-                sent = text[sentences[i].start:sentences[i].end]
+                sent = text[sentences[i].start : sentences[i].end]
                 kinds[i] = "source_line" if _is_source_line(sent, language) else "caption"
             continue
         single = len(idx) == 1
         no_full_stop = not block_text.rstrip("\"”»’' ").endswith(tuple(".!…:;,"))
-        if single and b == first_body_block and no_full_stop and _words(block_text) <= setting("segment", "headline_max_words"):
+        if (
+            single
+            and b == first_body_block
+            and no_full_stop
+            and _words(block_text) <= setting("segment", "headline_max_words")
+        ):
             kinds[idx[0]] = "headline"
             continue
         if single and _is_source_line(block_text, language):
@@ -202,12 +226,16 @@ def _classify_blocks(text, blocks, sentences, body_start, language) -> list[str]
         if single and _starts_with_cue(block_text, language, "teaser"):
             kinds[idx[0]] = "teaser"
             continue
-        if (single and no_full_stop and b != body_blocks[-1]
-                and _words(block_text) <= setting("segment", "subheading_max_words")):
+        if (
+            single
+            and no_full_stop
+            and b != body_blocks[-1]
+            and _words(block_text) <= setting("segment", "subheading_max_words")
+        ):
             kinds[idx[0]] = "subheading"
             continue
         for i in idx:
-            sent = text[sentences[i].start:sentences[i].end]
+            sent = text[sentences[i].start : sentences[i].end]
             if caption_cue[i]:
                 kinds[i] = "caption"
             elif _is_source_line(sent, language):
@@ -237,7 +265,7 @@ def segment_article(article_id: str, text: str, body_start: int, language: str) 
         while z > a and text[z - 1].isspace():
             z -= 1
         if z > a:
-            trimmed.append(Span(a, z, sp.block))
+            trimmed.extend(Span(x, y, sp.block) for x, y in _cap(text, a, z, setting("segment", "max_sentence_chars")))
     kinds = _classify_blocks(text, blocks, trimmed, body_start, language)
     return [
         {
@@ -246,7 +274,7 @@ def segment_article(article_id: str, text: str, body_start: int, language: str) 
             "paragraph": sp.block,
             "position": pos,
             "kind": kind,
-            "text": text[sp.start:sp.end],
+            "text": text[sp.start : sp.end],
             "start_char": sp.start,
             "end_char": sp.end,
         }

@@ -7,6 +7,7 @@
   seeds/languages/<code>/dates.csv: what neither has (date_forward 'until'; year/month/day markers 年月日)
 Only the data is used; dateparser's parser is not (it is slow and over-eager on running text).
 """
+
 from __future__ import annotations
 
 import importlib
@@ -19,8 +20,20 @@ import regex
 
 from flows.lexicon.reference import ANY_LANGUAGE, NOT_AFTER_LETTER, NOT_BEFORE_LETTER, cues, unspaced
 
-MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-          "november", "december")
+MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 UNITS = ("year", "month", "week", "day", "hour")
 # "1 day ago" / "in 2 year" / "0 month ago" keys of dateparser's relative-type data
@@ -29,11 +42,11 @@ _RELATIVE_KEY = re.compile(r"^(in )?(\d+) (year|month|week|day)( ago)?$")
 
 @dataclass
 class Vocabulary:
-    months: dict[str, int] = field(default_factory=dict)          # folded form -> 1..12
-    weekdays: dict[str, int] = field(default_factory=dict)        # folded form -> 0 (Monday)..6
+    months: dict[str, int] = field(default_factory=dict)  # folded form -> 1..12
+    weekdays: dict[str, int] = field(default_factory=dict)  # folded form -> 0 (Monday)..6
     relative: dict[str, tuple[int, str]] = field(default_factory=dict)  # 'yesterday' -> (-1, 'day')
     ago: list[tuple[regex.Pattern, str, int]] = field(default_factory=list)  # (pattern with a number, unit, sign)
-    units: dict[str, str] = field(default_factory=dict)           # 'anni' -> year, '小时' -> hour
+    units: dict[str, str] = field(default_factory=dict)  # 'anni' -> year, '小时' -> hour
 
 
 def _dateparser_info(language: str) -> dict:
@@ -88,8 +101,9 @@ def vocabulary(language: str) -> Vocabulary:
         sign = 1 if m.group(1) else -1
         for p in patterns:
             try:
-                vocab.ago.append((regex.compile(NOT_AFTER_LETTER + p + NOT_BEFORE_LETTER, regex.IGNORECASE),
-                                  m.group(2), sign))
+                vocab.ago.append(
+                    (regex.compile(NOT_AFTER_LETTER + p + NOT_BEFORE_LETTER, regex.IGNORECASE), m.group(2), sign)
+                )
             except regex.error:
                 continue
     return vocab

@@ -11,6 +11,7 @@
 Every entry has a stable key ("LOC:BE", "LOC:geo:2792413", "ORG:outlet:financial times") that the
 entity resolver uses as the entity's identity.
 """
+
 from __future__ import annotations
 
 import re
@@ -32,11 +33,11 @@ ALTERNATES_MIN_POPULATION = 100_000  # smaller towns' alternate names are mostly
 @dataclass(frozen=True)
 class Entry:
     key: str
-    name: str          # canonical (English) name
-    type: str          # PER | ORG | LOC | MISC
-    subtype: str       # country | region | city | outlet | agency | alias
-    external_id: str   # ISO 3166 / CLDR code, GeoNames id, or ''
-    rank: int          # lower wins when two entries claim one alias
+    name: str  # canonical (English) name
+    type: str  # PER | ORG | LOC | MISC
+    subtype: str  # country | region | city | outlet | agency | alias
+    external_id: str  # ISO 3166 / CLDR code, GeoNames id, or ''
+    rank: int  # lower wins when two entries claim one alias
 
 
 def norm(text: str) -> str:
@@ -112,9 +113,13 @@ def _cities() -> dict[str, Entry]:
         names = [c["name"]]
         if c["population"] >= ALTERNATES_MIN_POPULATION:
             names += [
-                a for a in c.get("alternatenames", [])
-                if "[" not in a and ((len(a) >= MIN_ALTERNATE_CHARS and not a.isupper() and a[:1].isupper())
-                                     or (not is_cased(a) and len(a) >= (2 if unspaced(a) else 3)))
+                a
+                for a in c.get("alternatenames", [])
+                if "[" not in a
+                and (
+                    (len(a) >= MIN_ALTERNATE_CHARS and not a.isupper() and a[:1].isupper())
+                    or (not is_cased(a) and len(a) >= (2 if unspaced(a) else 3))
+                )
             ]
         for name in names:
             out.setdefault(norm(name), entry)
@@ -305,7 +310,7 @@ def uncased_names(text: str, language: str) -> list[tuple[int, int, Entry]]:
     hits = []
     for end, (length, entry) in automaton.iter(folded):
         start = end - length + 1
-        name = folded[start:end + 1]
+        name = folded[start : end + 1]
         if not unspaced(name) and start > 0 and folded[start - 1].isalnum():
             before = folded[start - 1]
             if not (before in glued and (start < 2 or not folded[start - 2].isalnum())):

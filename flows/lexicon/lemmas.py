@@ -3,6 +3,7 @@
 simplemma's module-level helpers keep 8 language dictionaries; a batch in more languages evicts and
 re-reads them (over a second each). One factory here holds them all.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache

@@ -4,6 +4,7 @@ A name span is a run of capitalised tokens (Liège, Financial Times, VSSE, TVN24
 connectors from the lexicon (of, de, della, van, von...). It needs no model and no language resources,
 so a sentence in a language with no lexicon still yields names.
 """
+
 from __future__ import annotations
 
 import re
@@ -76,7 +77,7 @@ def name_spans(text: str, language: str, start: int = 0, end: int | None = None,
 
     for i, tok in enumerate(toks):
         a, z, t = tok
-        if run and text[run[-1][1]:a].strip(" \t"):
+        if run and text[run[-1][1] : a].strip(" \t"):
             close()  # punctuation between the words: the name ended
         if _capitalised(t):
             run.append(tok)
@@ -146,8 +147,20 @@ def descriptor_type(phrase: str, language: str) -> str | None:
     return DESCRIPTOR_TYPES[kind]
 
 
-_DIGRAPHS = (("ph", "f"), ("th", "t"), ("kh", "k"), ("sh", "s"), ("ch", "s"), ("zh", "s"), ("ts", "s"), ("dh", "d"),
-             ("gh", "g"), ("ck", "k"), ("dj", "g"), ("dzh", "g"))
+_DIGRAPHS = (
+    ("ph", "f"),
+    ("th", "t"),
+    ("kh", "k"),
+    ("sh", "s"),
+    ("ch", "s"),
+    ("zh", "s"),
+    ("ts", "s"),
+    ("dh", "d"),
+    ("gh", "g"),
+    ("ck", "k"),
+    ("dj", "g"),
+    ("dzh", "g"),
+)
 _CONSONANT_CLASS = str.maketrans({"c": "k", "q": "k", "j": "g", "z": "s", "x": "s", "w": "v", "l": "r", "p": "b"})
 
 

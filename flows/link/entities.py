@@ -5,6 +5,7 @@ Resolution unions keys that the corpus shows are one thing — an acronym define
 name, an inflected form of a name seen elsewhere — and names the entity after its known (gazetteer)
 name or its commonest surface.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -13,9 +14,9 @@ from collections import Counter, defaultdict
 import polars as pl
 
 from flows.extract.mentions import name_key
-from flows.lexicon.names import skeleton
 from flows.lexicon import gazetteer
 from flows.lexicon.gazetteer import fold
+from flows.lexicon.names import skeleton
 
 ENTITY_SCHEMA = {
     "entity_id": pl.String,
@@ -28,7 +29,6 @@ ENTITY_SCHEMA = {
     "languages": pl.List(pl.String),
 }
 ALIAS_SCHEMA = {"entity_id": pl.String, "alias": pl.String, "language": pl.String, "mentions": pl.Int32}
-
 
 
 class _UnionFind:
@@ -63,7 +63,11 @@ def entity_id(key: str) -> str:
 def resolve(mentions: pl.DataFrame, edges: pl.DataFrame, languages: dict[str, str]):
     """One entity per component of candidate keys: (entities, aliases, mentions with entity_id, key -> id)."""
     # a run of capitalised common nouns (German) is a name only if more than one article writes it
-    weak = mentions.filter(pl.col("how") == "common_words").group_by("entity_key").agg(pl.col("article_id").n_unique().alias("n"))
+    weak = (
+        mentions.filter(pl.col("how") == "common_words")
+        .group_by("entity_key")
+        .agg(pl.col("article_id").n_unique().alias("n"))
+    )
     lonely = weak.filter(pl.col("n") < 2)["entity_key"]
     mentions = mentions.filter(~(pl.col("how").eq("common_words") & pl.col("entity_key").is_in(lonely.implode())))
     uf = _UnionFind()
@@ -91,7 +95,7 @@ def resolve(mentions: pl.DataFrame, edges: pl.DataFrame, languages: dict[str, st
     by_skeleton = defaultdict(list)
     for k in sorted(keys):
         if k.startswith("NAME:"):
-            sk = skeleton(k[len("NAME:"):])
+            sk = skeleton(k[len("NAME:") :])
             if len(sk.replace(" ", "")) >= SKELETON_MIN:
                 by_skeleton[sk].append(k)
     for group in by_skeleton.values():
@@ -113,11 +117,18 @@ def resolve(mentions: pl.DataFrame, edges: pl.DataFrame, languages: dict[str, st
             hints = Counter(r["type_hint"] for r in rows if r["type_hint"] != "MISC")
             etype = hints.most_common(1)[0][0] if hints else "MISC"
             subtype, ext = "", ""
-        entities.append({
-            "entity_id": eid, "name": name, "type": etype, "subtype": subtype, "external_id": ext,
-            "mentions": len(rows), "articles": len({r["article_id"] for r in rows}),
-            "languages": sorted({r["language"] for r in rows}),
-        })
+        entities.append(
+            {
+                "entity_id": eid,
+                "name": name,
+                "type": etype,
+                "subtype": subtype,
+                "external_id": ext,
+                "mentions": len(rows),
+                "articles": len({r["article_id"] for r in rows}),
+                "languages": sorted({r["language"] for r in rows}),
+            }
+        )
         per_alias = Counter((r["surface"], r["language"]) for r in rows)
         for (alias, lang), n in sorted(per_alias.items()):
             aliases.append({"entity_id": eid, "alias": alias, "language": lang, "mentions": n})
@@ -144,7 +155,9 @@ def _gazetteer_entries(keys) -> dict[str, gazetteer.Entry]:
     return {k: v for k, v in out.items() if v is not None}
 
 
-def source_entity(name: str | None, language: str, alias_index: dict[str, str], key_to_id: dict[str, str]) -> str | None:
+def source_entity(
+    name: str | None, language: str, alias_index: dict[str, str], key_to_id: dict[str, str]
+) -> str | None:
     """The entity a claim's source names: an alias seen in the corpus, or a known name."""
     if not name:
         return None

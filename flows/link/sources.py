@@ -7,6 +7,7 @@ lexicon (`descriptor_per` / `descriptor_org` / `descriptor_loc` in seeds/languag
 pronoun resolves to the previous speaker, or failing one to the most recent person. The claim keeps
 the words as written in `source_surface` and gets the resolved name and entity.
 """
+
 from __future__ import annotations
 
 from bisect import bisect_left
@@ -14,6 +15,7 @@ from bisect import bisect_left
 import polars as pl
 
 from flows.lexicon.names import descriptor_type
+
 
 def resolve(claims: pl.DataFrame, mentions: pl.DataFrame, entities: pl.DataFrame) -> pl.DataFrame:
     """Claims with descriptive and pronominal sources resolved to an earlier entity of their article."""
@@ -23,26 +25,42 @@ def resolve(claims: pl.DataFrame, mentions: pl.DataFrame, entities: pl.DataFrame
     subtypes = dict(entities.select("entity_id", "subtype").iter_rows())
     names = dict(entities.select("entity_id", "name").iter_rows())
     by_article: dict[str, tuple[list[int], list[str]]] = {}
-    for (aid,), part in mentions.filter(pl.col("entity_id").is_not_null()).sort("start_char").partition_by(
-            "article_id", as_dict=True).items():
+    for (aid,), part in (
+        mentions.filter(pl.col("entity_id").is_not_null())
+        .sort("start_char")
+        .partition_by("article_id", as_dict=True)
+        .items()
+    ):
         by_article[aid] = (part["start_char"].to_list(), part["entity_id"].to_list())
     last_speaker: dict[str, str] = {}
-    out_name, out_entity = [], []
+    out_name, _out_entity = [], []
     for row in claims.sort("article_id", "start_char").iter_rows(named=True):
         name, entity = row["source_name"], row["source_entity_id"]
-        kind = descriptor_type(row["source_surface"] or "", row["language"] or "") \
-            if row["source_kind"] == "speaker" and row["attribution"] in ("reported", "quote", "according_to") else None
+        kind = (
+            descriptor_type(row["source_surface"] or "", row["language"] or "")
+            if row["source_kind"] == "speaker" and row["attribution"] in ("reported", "quote", "according_to")
+            else None
+        )
         if kind:
-            found = _antecedent(by_article.get(row["article_id"]), row["source_start"] or row["start_char"], kind,
-                                types, subtypes, last_speaker.get(row["article_id"]))
+            found = _antecedent(
+                by_article.get(row["article_id"]),
+                row["source_start"] or row["start_char"],
+                kind,
+                types,
+                subtypes,
+                last_speaker.get(row["article_id"]),
+            )
             if found is not None:
                 name, entity = names[found], found
         if entity is not None and types.get(entity) in ("PER", "ORG"):
             last_speaker[row["article_id"]] = entity
         out_name.append((row["claim_id"], name, entity))
-    resolved = pl.DataFrame(out_name, schema={"claim_id": pl.String, "source_name": pl.String,
-                                              "source_entity_id": pl.String}, orient="row")
-    return claims.drop("source_name", "source_entity_id").join(resolved, on="claim_id", how="left").select(claims.columns)
+    resolved = pl.DataFrame(
+        out_name, schema={"claim_id": pl.String, "source_name": pl.String, "source_entity_id": pl.String}, orient="row"
+    )
+    return (
+        claims.drop("source_name", "source_entity_id").join(resolved, on="claim_id", how="left").select(claims.columns)
+    )
 
 
 def _antecedent(found, position: int, kind: str, types: dict, subtypes: dict, speaker: str | None) -> str | None:

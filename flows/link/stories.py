@@ -18,6 +18,7 @@ Claim clusters. Inside a story, claims from different articles are compared by e
 adds evidence. A pair links when each claim is the other's best match in the other article and the
 score passes the threshold; clusters grow from the strongest pairs and hold one claim per article.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -63,8 +64,8 @@ def _gap(a: tuple[date, date] | None, b: tuple[date, date] | None) -> float:
 class StoryItem:
     article_id: str
     vector: np.ndarray
-    entities: Counter                        # canonical entity -> mentions (outlets and continents excluded)
-    countries: Counter                       # the countries among them
+    entities: Counter  # canonical entity -> mentions (outlets and continents excluded)
+    countries: Counter  # the countries among them
     when: tuple[date, date] | None
 
 
@@ -81,7 +82,9 @@ class _Story:
         self.entities.update(item.entities)
         self.countries.update(item.countries)
         if item.when is not None:
-            self.when = item.when if self.when is None else (min(self.when[0], item.when[0]), max(self.when[1], item.when[1]))
+            self.when = (
+                item.when if self.when is None else (min(self.when[0], item.when[0]), max(self.when[1], item.when[1]))
+            )
 
 
 def story_score(item: StoryItem, story: _Story, idf: dict[str, float], weights: dict) -> float:
@@ -100,16 +103,21 @@ def story_score(item: StoryItem, story: _Story, idf: dict[str, float], weights: 
 
 def group_stories(items: list[StoryItem]) -> dict[str, str]:
     """article_id -> story_id, in one pass in publication order (then id): deterministic."""
-    weights = {"entity": setting("linking", "story_entity_weight"), "country": setting("linking", "story_country_penalty"),
-               "day": setting("linking", "story_day_penalty")}
+    weights = {
+        "entity": setting("linking", "story_entity_weight"),
+        "country": setting("linking", "story_country_penalty"),
+        "day": setting("linking", "story_day_penalty"),
+    }
     threshold = setting("linking", "story_threshold")
     window = setting("linking", "story_window_days")
     n = max(len(items), 1)
     df = Counter(e for it in items for e in it.entities)
-    idf = {e: math.log((n + 1) / (c + 0.5)) for e, c in df.items()}  # an entity only this article names counts against it too
+    idf = {
+        e: math.log((n + 1) / (c + 0.5)) for e, c in df.items()
+    }  # an entity only this article names counts against it too
     order = sorted(items, key=lambda it: (it.when is None, it.when[0] if it.when else date.min, it.article_id))
-    active: list[_Story] = []      # dated stories still inside the window of the dated articles to come
-    recent: list[_Story] = []      # every story, most recently extended last: what an undated article sees
+    active: list[_Story] = []  # dated stories still inside the window of the dated articles to come
+    recent: list[_Story] = []  # every story, most recently extended last: what an undated article sees
     story_of: dict[str, str] = {}
     cap = setting("linking", "story_undated_candidates")
     for item in order:
@@ -162,8 +170,11 @@ def cluster_claims(claims: pl.DataFrame, vectors: dict[str, np.ndarray], anchors
         sims = np.where(same, -np.inf, sims)
         # a number or a date in common is evidence the two state one fact; so are the same rare entities
         entity_weight = setting("linking", "claim_entity_weight")
-        ent = ({cid: set(e) if e is not None else set() for cid, e in zip(ids, part["entity_ids"].to_list())}
-               if "entity_ids" in part.columns else {})
+        ent = (
+            {cid: set(e) if e is not None else set() for cid, e in zip(ids, part["entity_ids"].to_list())}
+            if "entity_ids" in part.columns
+            else {}
+        )
         df = Counter(e for es in ent.values() for e in es)
         idf = {e: math.log((len(ids) + 1) / c) for e, c in df.items()}
         for i, cid in enumerate(ids):
@@ -190,11 +201,17 @@ def cluster_claims(claims: pl.DataFrame, vectors: dict[str, np.ndarray], anchors
                 slot = (i, articles[j])
                 if slot not in best or (row[j], -j) > (best[slot][0], -best[slot][1]):
                     best[slot] = (float(row[j]), int(j))
-        mutual = sorted({(score, min(i, j), max(i, j)) for (i, _), (score, j) in best.items()
-                         if best.get((j, articles[i]), (None, None))[1] == i}, key=lambda t: (-t[0], t[1], t[2]))
+        mutual = sorted(
+            {
+                (score, min(i, j), max(i, j))
+                for (i, _), (score, j) in best.items()
+                if best.get((j, articles[i]), (None, None))[1] == i
+            },
+            key=lambda t: (-t[0], t[1], t[2]),
+        )
         parent = list(range(len(ids)))
 
-        def find(x):
+        def find(x, parent=parent):
             while parent[x] != x:
                 parent[x] = parent[parent[x]]
                 x = parent[x]
@@ -216,6 +233,14 @@ def cluster_claims(claims: pl.DataFrame, vectors: dict[str, np.ndarray], anchors
             for i in group:
                 cid = ids[i]
                 shared = set().union(*(anchors.get(cid, set()) & anchors.get(ids[o], set()) for o in group if o != i))
-                rows.append({"cluster_id": cluster, "claim_id": cid, "article_id": article_of[cid], "story_id": story,
-                             "language": language_of[cid], "anchors": sorted(shared)})
+                rows.append(
+                    {
+                        "cluster_id": cluster,
+                        "claim_id": cid,
+                        "article_id": article_of[cid],
+                        "story_id": story,
+                        "language": language_of[cid],
+                        "anchors": sorted(shared),
+                    }
+                )
     return pl.DataFrame(rows, schema=CLUSTER_SCHEMA)

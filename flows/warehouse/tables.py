@@ -8,6 +8,7 @@ that produces its frame, and its suite in expectations/.
 
 Pure data: importing this module costs nothing (no DuckDB).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,8 +16,15 @@ from dataclasses import dataclass
 import polars as pl
 
 POLARS_TYPES = {
-    "VARCHAR": pl.String, "INTEGER": pl.Int32, "BIGINT": pl.Int64, "DOUBLE": pl.Float64, "DATE": pl.Date,
-    "BOOLEAN": pl.Boolean, "VARCHAR[]": pl.List(pl.String), "TIMESTAMP": pl.Datetime("us"), "JSON": pl.String,
+    "VARCHAR": pl.String,
+    "INTEGER": pl.Int32,
+    "BIGINT": pl.Int64,
+    "DOUBLE": pl.Float64,
+    "DATE": pl.Date,
+    "BOOLEAN": pl.Boolean,
+    "VARCHAR[]": pl.List(pl.String),
+    "TIMESTAMP": pl.Datetime("us"),
+    "JSON": pl.String,
 }
 
 
@@ -25,7 +33,7 @@ class Column:
     name: str
     type: str
     doc: str = ""
-    required: bool = False           # NOT NULL in curated.*
+    required: bool = False  # NOT NULL in curated.*
 
 
 @dataclass(frozen=True)
@@ -34,12 +42,12 @@ class Table:
     doc: str
     columns: tuple[Column, ...]
     primary_key: tuple[str, ...]
-    order: str                                   # physical order in curated.* (stable output)
-    quarantine_key: str = ""                     # the column a quarantine row names (default: the primary key)
-    parents: tuple[tuple[str, str], ...] = ()    # (parent table, column): a row leaves with its parent
-    per_article: bool = True                     # rows belong to one article (kept or replaced with it)
-    checks: tuple[str, ...] = ()                 # CHECK constraints of curated.*
-    unique: tuple[tuple[str, ...], ...] = ()     # UNIQUE constraints besides the primary key
+    order: str  # physical order in curated.* (stable output)
+    quarantine_key: str = ""  # the column a quarantine row names (default: the primary key)
+    parents: tuple[tuple[str, str], ...] = ()  # (parent table, column): a row leaves with its parent
+    per_article: bool = True  # rows belong to one article (kept or replaced with it)
+    checks: tuple[str, ...] = ()  # CHECK constraints of curated.*
+    unique: tuple[tuple[str, ...], ...] = ()  # UNIQUE constraints besides the primary key
 
     @property
     def key(self) -> str:
@@ -82,9 +90,13 @@ class Table:
         extra = [c for c in frame.columns if c not in self.polars]
         missing = sorted(self.required - set(frame.columns))
         if extra or missing:
-            raise ValueError(f"frame for {self.name}: " + "; ".join(
-                ([f"columns the table does not have: {extra}"] if extra else [])
-                + ([f"required columns missing: {missing}"] if missing else [])))
+            raise ValueError(
+                f"frame for {self.name}: "
+                + "; ".join(
+                    ([f"columns the table does not have: {extra}"] if extra else [])
+                    + ([f"required columns missing: {missing}"] if missing else [])
+                )
+            )
 
 
 def _c(name: str, type_: str, doc: str = "", required: bool = False) -> Column:
@@ -92,10 +104,16 @@ def _c(name: str, type_: str, doc: str = "", required: bool = False) -> Column:
 
 
 ARTICLES = Table(
-    "articles", "one row per article (distinct by clean text)",
+    "articles",
+    "one row per article (distinct by clean text)",
     (
         _c("article_id", "VARCHAR", "sha256 of the whitespace-folded clean text (first 16 hex digits)"),
-        _c("source_uri", "VARCHAR", "first place this text was read from (absolute path, or path#Lline for JSONL)", True),
+        _c(
+            "source_uri",
+            "VARCHAR",
+            "first place this text was read from (absolute path, or path#Lline for JSONL)",
+            True,
+        ),
         _c("url", "VARCHAR", "from front matter / JSONL, when given"),
         _c("title", "VARCHAR", "front matter title, else the headline sentence"),
         _c("outlet", "VARCHAR", "publishing outlet, from front matter / JSONL"),
@@ -111,21 +129,28 @@ ARTICLES = Table(
         _c("body_start", "INTEGER", "offset where the body starts (after inline metadata such as 'date 2023-10')"),
         _c("char_count", "INTEGER", "length of text", True),
         _c("story_id", "VARCHAR", "the story it belongs to (curated.stories)"),
-        _c("content_key", "VARCHAR", "hash of text, original text and metadata: a changed article gets a new key", True),
+        _c(
+            "content_key", "VARCHAR", "hash of text, original text and metadata: a changed article gets a new key", True
+        ),
     ),
-    primary_key=("article_id",), order="article_id",
+    primary_key=("article_id",),
+    order="article_id",
     checks=("char_count = length(text)", "language_confidence BETWEEN 0 AND 1"),
 )
 
 ARTICLE_SOURCES = Table(
-    "article_sources", "every place an article's text was read from",
+    "article_sources",
+    "every place an article's text was read from",
     (_c("article_id", "VARCHAR"), _c("source_uri", "VARCHAR", "absolute path, or path#Lline for JSONL")),
-    primary_key=("article_id", "source_uri"), order="article_id, source_uri", quarantine_key="article_id",
+    primary_key=("article_id", "source_uri"),
+    order="article_id, source_uri",
+    quarantine_key="article_id",
     parents=(("articles", "article_id"),),
 )
 
 SENTENCES = Table(
-    "sentences", "one row per sentence, with offsets into articles.text",
+    "sentences",
+    "one row per sentence, with offsets into articles.text",
     (
         _c("sentence_id", "VARCHAR", "article_id || '-s' || position"),
         _c("article_id", "VARCHAR", required=True),
@@ -138,12 +163,15 @@ SENTENCES = Table(
         _c("language", "VARCHAR"),
         _c("language_confidence", "DOUBLE"),
     ),
-    primary_key=("sentence_id",), order="article_id, position", parents=(("articles", "article_id"),),
+    primary_key=("sentence_id",),
+    order="article_id, position",
+    parents=(("articles", "article_id"),),
     checks=("start_char <= end_char",),
 )
 
 CITATIONS = Table(
-    "citations", "one row per outlet or agency an article cites",
+    "citations",
+    "one row per outlet or agency an article cites",
     (
         _c("citation_id", "VARCHAR", "article_id || '-' || a short hash of name"),
         _c("article_id", "VARCHAR", required=True),
@@ -155,12 +183,15 @@ CITATIONS = Table(
         _c("evidence_count", "INTEGER", "how many times the article cites it"),
         _c("entity_id", "VARCHAR", "the outlet as an entity (curated.entities)"),
     ),
-    primary_key=("citation_id",), order="article_id, name", parents=(("articles", "article_id"),),
+    primary_key=("citation_id",),
+    order="article_id, name",
+    parents=(("articles", "article_id"),),
     unique=(("article_id", "name"),),
 )
 
 CLAIMS = Table(
-    "claims", "one row per claim: what an article asserts, and who it is attributed to",
+    "claims",
+    "one row per claim: what an article asserts, and who it is attributed to",
     (
         _c("claim_id", "VARCHAR", "sentence_id || '-c' || n"),
         _c("article_id", "VARCHAR", required=True),
@@ -169,11 +200,18 @@ CLAIMS = Table(
         _c("language", "VARCHAR", "the sentence's language"),
         _c("source_name", "VARCHAR", "who the claim is attributed to (speaker, outlet or agency)", True),
         _c("source_kind", "VARCHAR", "'outlet' | 'agency' | 'speaker'"),
-        _c("attribution", "VARCHAR", "quote | reported | according_to (the claim names its source) | inherited "
-                                     "(goes on with the previous speaker) | own_voice (the outlet's own) | source_line "
-                                     "(outlet unknown: the origin its source line names)", True),
+        _c(
+            "attribution",
+            "VARCHAR",
+            "quote | reported | according_to (the claim names its source) | inherited "
+            "(goes on with the previous speaker) | own_voice (the outlet's own) | source_line "
+            "(outlet unknown: the origin its source line names)",
+            True,
+        ),
         _c("cue", "VARCHAR", "the lexicon cue that established the attribution ('' when none)"),
-        _c("source_surface", "VARCHAR", "the words naming the source as written ('the e-commerce giant'), when written"),
+        _c(
+            "source_surface", "VARCHAR", "the words naming the source as written ('the e-commerce giant'), when written"
+        ),
         _c("source_start", "INTEGER", "offsets of source_surface in articles.text"),
         _c("source_end", "INTEGER"),
         _c("cue_start", "INTEGER", "offsets of the cue in articles.text"),
@@ -185,13 +223,18 @@ CLAIMS = Table(
         _c("quantity_ids", "VARCHAR[]", "quantities stated in the claim"),
         _c("date_ids", "VARCHAR[]", "dates stated in the claim"),
     ),
-    primary_key=("claim_id",), order="claim_id", parents=(("sentences", "sentence_id"),),
-    checks=("attribution IN ('quote', 'reported', 'according_to', 'inherited', 'own_voice', 'source_line')",
-            "length(trim(source_name)) > 0"),
+    primary_key=("claim_id",),
+    order="claim_id",
+    parents=(("sentences", "sentence_id"),),
+    checks=(
+        "attribution IN ('quote', 'reported', 'according_to', 'inherited', 'own_voice', 'source_line')",
+        "length(trim(source_name)) > 0",
+    ),
 )
 
 ENTITIES = Table(
-    "entities", "one row per real-world thing named in the corpus",
+    "entities",
+    "one row per real-world thing named in the corpus",
     (
         _c("entity_id", "VARCHAR", "'E' || a hash of the entity's stable key (ISO code, GeoNames id, or name)"),
         _c("name", "VARCHAR", "canonical name: the known (English) name, else the commonest surface", True),
@@ -202,24 +245,31 @@ ENTITIES = Table(
         _c("articles", "INTEGER"),
         _c("languages", "VARCHAR[]", "languages of the articles that mention it"),
     ),
-    primary_key=("entity_id",), order="entity_id", per_article=False,
+    primary_key=("entity_id",),
+    order="entity_id",
+    per_article=False,
     checks=("type IN ('PER', 'ORG', 'LOC', 'MISC')",),
 )
 
 ENTITY_ALIASES = Table(
-    "entity_aliases", "one row per surface form of an entity per language",
+    "entity_aliases",
+    "one row per surface form of an entity per language",
     (
         _c("entity_id", "VARCHAR"),
         _c("alias", "VARCHAR", "a surface form seen in the corpus"),
         _c("language", "VARCHAR", "the language of the article it was seen in"),
         _c("mentions", "INTEGER"),
     ),
-    primary_key=("entity_id", "alias", "language"), order="entity_id, alias, language", quarantine_key="entity_id",
-    parents=(("entities", "entity_id"),), per_article=False,
+    primary_key=("entity_id", "alias", "language"),
+    order="entity_id, alias, language",
+    quarantine_key="entity_id",
+    parents=(("entities", "entity_id"),),
+    per_article=False,
 )
 
 MENTIONS = Table(
-    "mentions", "one row per mention of an entity in a sentence",
+    "mentions",
+    "one row per mention of an entity in a sentence",
     (
         _c("mention_id", "VARCHAR", "sentence_id || '-m' || n"),
         _c("article_id", "VARCHAR", required=True),
@@ -229,47 +279,65 @@ MENTIONS = Table(
         _c("surface", "VARCHAR", "= substring(articles.text, start_char + 1, end_char - start_char)", True),
         _c("start_char", "INTEGER", required=True),
         _c("end_char", "INTEGER", required=True),
-        _c("how", "VARCHAR", "gazetteer | lemma | demonym | fuzzy | name | common_words (capitalised common nouns, kept when repeated) | acronym | source"),
+        _c(
+            "how",
+            "VARCHAR",
+            "gazetteer | lemma | demonym | fuzzy | name | common_words (capitalised common nouns, kept when "
+            "repeated) | acronym | source",
+        ),
         _c("type_hint", "VARCHAR"),
         _c("language", "VARCHAR"),
     ),
-    primary_key=("mention_id",), order="article_id, start_char, mention_id",
+    primary_key=("mention_id",),
+    order="article_id, start_char, mention_id",
     parents=(("sentences", "sentence_id"), ("entities", "entity_id")),
 )
 
 ENTITY_EDGES = Table(
-    "entity_edges", "evidence, per article, that two candidate keys are one entity",
+    "entity_edges",
+    "evidence, per article, that two candidate keys are one entity",
     (
         _c("article_id", "VARCHAR"),
         _c("key_a", "VARCHAR"),
         _c("key_b", "VARCHAR"),
         _c("reason", "VARCHAR", "acronym | surname | lemma"),
     ),
-    primary_key=("article_id", "key_a", "key_b", "reason"), order="article_id, key_a, key_b",
-    quarantine_key="article_id", parents=(("articles", "article_id"),),
+    primary_key=("article_id", "key_a", "key_b", "reason"),
+    order="article_id, key_a, key_b",
+    quarantine_key="article_id",
+    parents=(("articles", "article_id"),),
 )
 
 QUANTITIES = Table(
-    "quantities", "one row per quantity stated in a sentence",
+    "quantities",
+    "one row per quantity stated in a sentence",
     (
         _c("quantity_id", "VARCHAR", "sentence_id || '-q' || n"),
         _c("article_id", "VARCHAR", required=True),
         _c("sentence_id", "VARCHAR", required=True),
         _c("surface", "VARCHAR", "'100milioni di euro', '3,7 tỷ euro', '30,000 square meter'", True),
         _c("value", "DOUBLE", "normalised: scale words applied (100000000, 3700000000, 30000)", True),
-        _c("unit", "VARCHAR", "ISO 4217 code | % | m2 | km2 | ha | t | kg | km | m | count | ordinal | fraction | "
-                              "year | month | week | day | hour", True),
+        _c(
+            "unit",
+            "VARCHAR",
+            "ISO 4217 code | % | m2 | km2 | ha | t | kg | km | m | count | ordinal | fraction | "
+            "year | month | week | day | hour",
+            True,
+        ),
         _c("dimension", "VARCHAR", "currency | percent | area | mass | length | count | ordinal | fraction | duration"),
         _c("counted", "VARCHAR", "for counts: the thing counted"),
         _c("start_char", "INTEGER"),
         _c("end_char", "INTEGER"),
     ),
-    primary_key=("quantity_id",), order="article_id, start_char, quantity_id", parents=(("sentences", "sentence_id"),),
+    primary_key=("quantity_id",),
+    order="article_id, start_char, quantity_id",
+    parents=(("sentences", "sentence_id"),),
     checks=("isfinite(value)",),
 )
 
 DATES = Table(
-    "dates", "one row per date expression in a sentence",
+    "dates",
+    "one row per date expression in a sentence",
     (
         _c("date_id", "VARCHAR", "sentence_id || '-d' || n"),
         _c("article_id", "VARCHAR", required=True),
@@ -282,12 +350,15 @@ DATES = Table(
         _c("start_char", "INTEGER"),
         _c("end_char", "INTEGER"),
     ),
-    primary_key=("date_id",), order="article_id, start_char, date_id", parents=(("sentences", "sentence_id"),),
+    primary_key=("date_id",),
+    order="article_id, start_char, date_id",
+    parents=(("sentences", "sentence_id"),),
     checks=("precision IN ('year', 'month', 'day')",),
 )
 
 STORIES = Table(
-    "stories", "one row per story: the same event across articles and languages",
+    "stories",
+    "one row per story: the same event across articles and languages",
     (
         _c("story_id", "VARCHAR", "'S' || a hash of its earliest article id"),
         _c("label", "VARCHAR", "the title of its earliest article"),
@@ -296,11 +367,14 @@ STORIES = Table(
         _c("first_published", "DATE"),
         _c("top_entities", "VARCHAR[]", "the entities most of its articles mention"),
     ),
-    primary_key=("story_id",), order="story_id", per_article=False,
+    primary_key=("story_id",),
+    order="story_id",
+    per_article=False,
 )
 
 CLAIM_CLUSTERS = Table(
-    "claim_clusters", "one row per claim in a cluster of claims stating the same fact",
+    "claim_clusters",
+    "one row per claim in a cluster of claims stating the same fact",
     (
         _c("cluster_id", "VARCHAR", "'C' || a hash of its first claim id", True),
         _c("claim_id", "VARCHAR"),
@@ -309,11 +383,15 @@ CLAIM_CLUSTERS = Table(
         _c("language", "VARCHAR"),
         _c("anchors", "VARCHAR[]", "shared anchors: Q:<unit>:<value>, D:<precision>:<date>, E:<entity_id>"),
     ),
-    primary_key=("claim_id",), order="cluster_id, claim_id", parents=(("claims", "claim_id"),), per_article=False,
+    primary_key=("claim_id",),
+    order="cluster_id, claim_id",
+    parents=(("claims", "claim_id"),),
+    per_article=False,
 )
 
 CONTRADICTIONS = Table(
-    "contradictions", "one row per disagreement between two claims",
+    "contradictions",
+    "one row per disagreement between two claims",
     (
         _c("contradiction_id", "VARCHAR"),
         _c("claim_id_a", "VARCHAR", required=True),
@@ -323,11 +401,14 @@ CONTRADICTIONS = Table(
         _c("entity_id", "VARCHAR", "the entity the claims disagree about, when there is one"),
         _c("story_id", "VARCHAR"),
     ),
-    primary_key=("contradiction_id",), order="contradiction_id", per_article=False,
+    primary_key=("contradiction_id",),
+    order="contradiction_id",
+    per_article=False,
 )
 
 OUTLETS = Table(
-    "outlets", "one row per outlet or agency the corpus knows: as a publisher (articles.outlet) or as a source",
+    "outlets",
+    "one row per outlet or agency the corpus knows: as a publisher (articles.outlet) or as a source",
     (
         _c("outlet", "VARCHAR", "canonical name (known aliases resolved: 'FT' -> Financial Times)"),
         _c("kind", "VARCHAR", "outlet | agency | unknown", True),
@@ -336,16 +417,33 @@ OUTLETS = Table(
         _c("languages", "VARCHAR[]", "languages of the articles it published or was cited in"),
         _c("entity_id", "VARCHAR", "the outlet as an entity (curated.entities), when it is one"),
     ),
-    primary_key=("outlet",), order="outlet", per_article=False,
+    primary_key=("outlet",),
+    order="outlet",
+    per_article=False,
     checks=("published_articles + citing_articles > 0",),
 )
 
 # In dependency order: parents before children.
-TABLES: dict[str, Table] = {t.name: t for t in (
-    ARTICLES, ARTICLE_SOURCES, SENTENCES, CITATIONS, ENTITIES, ENTITY_ALIASES, MENTIONS, ENTITY_EDGES,
-    QUANTITIES, DATES, CLAIMS, STORIES, CLAIM_CLUSTERS, CONTRADICTIONS, OUTLETS,
-)}
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        ARTICLES,
+        ARTICLE_SOURCES,
+        SENTENCES,
+        CITATIONS,
+        ENTITIES,
+        ENTITY_ALIASES,
+        MENTIONS,
+        ENTITY_EDGES,
+        QUANTITIES,
+        DATES,
+        CLAIMS,
+        STORIES,
+        CLAIM_CLUSTERS,
+        CONTRADICTIONS,
+        OUTLETS,
+    )
+}
 STAGED_TABLES = tuple(TABLES)
 # Extraction output kept in cache.* so unchanged articles are not extracted again.
 CACHED_TABLES = tuple(name for name, table in TABLES.items() if table.per_article)
-
