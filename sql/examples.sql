@@ -23,8 +23,8 @@ GROUP BY ALL ORDER BY ALL;
 SELECT source_uri, language, language_confidence, secondary_language, language_flags
 FROM curated.articles WHERE len(language_flags) > 0;
 
--- 7. The last run: outcome, expectations that failed, rows held back
-SELECT run_id, status, reason, articles_in, articles_published, claims, timings FROM audit.latest_run;
+-- 7. The run whose tables are published (and when a run last checked), what failed, rows held back
+SELECT run_id, status, articles_in, articles_published, claims, last_status, last_checked_at FROM audit.latest_run;
 SELECT table_name, description, severity, unexpected_count FROM audit.latest_results WHERE NOT success;
 SELECT table_name, record_id, source_uri, reason FROM audit.latest_quarantine;
 

@@ -23,14 +23,27 @@ SELECT c.name, c.kind, count(DISTINCT c.article_id) AS articles,
 FROM curated.citations c JOIN curated.articles a USING (article_id)
 GROUP BY c.name, c.kind;
 
-CREATE OR REPLACE VIEW audit.latest_run AS
+-- The run whose tables are published now, and when any run last checked the warehouse: a later run that
+-- found nothing new ('unchanged') or was blocked leaves the published state as it was, so "latest" means
+-- that state, not the newest row of audit.runs (that one is audit.last_attempt).
+CREATE OR REPLACE VIEW audit.last_attempt AS
 SELECT * FROM audit.runs ORDER BY finished_at DESC LIMIT 1;
+
+CREATE OR REPLACE VIEW audit.latest_run AS
+SELECT p.*, l.run_id AS last_run_id, l.status AS last_status, l.reason AS last_reason,
+       l.finished_at AS last_checked_at
+FROM (SELECT * FROM audit.runs WHERE status = 'published' ORDER BY finished_at DESC LIMIT 1) p
+CROSS JOIN audit.last_attempt l;
 
 CREATE OR REPLACE VIEW audit.latest_results AS
 SELECT r.* FROM audit.results r JOIN audit.latest_run l USING (run_id);
 
 CREATE OR REPLACE VIEW audit.latest_quarantine AS
 SELECT q.* FROM audit.quarantine q JOIN audit.latest_run l USING (run_id);
+
+-- what the newest run of any kind found (why a blocked run was blocked)
+CREATE OR REPLACE VIEW audit.last_attempt_results AS
+SELECT r.* FROM audit.results r JOIN audit.last_attempt l USING (run_id);
 
 -- One row per claim cluster: how widely the claim is told, and by how many independent origins.
 -- An origin is who the claim rests on (its source entity): five outlets repeating "according to the FT"

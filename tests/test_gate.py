@@ -5,6 +5,7 @@ publish fail with the previous version intact."""
 from __future__ import annotations
 
 import json
+import shutil
 
 import duckdb
 import polars as pl
@@ -180,12 +181,14 @@ def test_thousands_of_failing_rows_are_all_held_back(prefect_backend, tmp_path, 
 
 
 @pytest.fixture()
-def audited(prefect_backend, tmp_path):
-    """A published seeds warehouse whose staging has just been audited again: (warehouse, outcome)."""
+def audited(seed_run, tmp_path):
+    """A published seeds warehouse (a copy of the shared seed run) whose staging has just been audited
+    again: (warehouse, outcome)."""
     from flows.audit.run import run_audit
 
     warehouse = tmp_path / "w.duckdb"
-    assert run_curate(source=str(SEEDS), warehouse=str(warehouse))["status"] == "published"
+    assert seed_run[0]["status"] == "published"
+    shutil.copy(seed_run[1], warehouse)
     return warehouse, run_audit(warehouse, docs_dir=None, run_name="again")
 
 

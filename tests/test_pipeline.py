@@ -90,9 +90,9 @@ def test_unattributable_claims_are_quarantined_not_published(prefect_backend, tm
     assert wh.query("SELECT count(*) AS n FROM curated.claims")["n"][0] == summary["claims"] > 50
 
 
-def test_failed_critical_expectation_leaves_curated_untouched(prefect_backend, tmp_path):
+def test_failed_critical_expectation_leaves_curated_untouched(seed_run, tmp_path):
     warehouse = tmp_path / "w.duckdb"
-    assert run_curate(source=str(SEEDS), warehouse=str(warehouse))["status"] == "published"
+    shutil.copy(seed_run[1], warehouse)  # the seeds, published
     before = snapshot(warehouse)
     # a stricter suite set: one critical expectation these seeds cannot meet
     strict = tmp_path / "expectations"
@@ -133,13 +133,19 @@ def test_nothing_readable_blocks_publishing(prefect_backend, tmp_path):
     assert q["reason"][0].startswith("binary content")
 
 
-def test_same_input_twice_gives_identical_curated_tables(prefect_backend, tmp_path):
+def test_same_input_twice_gives_identical_curated_tables(seed_run, tmp_path):
     warehouse = tmp_path / "w.duckdb"
-    run_curate(source=str(SEEDS), warehouse=str(warehouse))
+    shutil.copy(seed_run[1], warehouse)  # the seeds' first run
     first = snapshot(warehouse)
-    run_curate(source=str(SEEDS), warehouse=str(warehouse))
+    again = run_curate(source=str(SEEDS), warehouse=str(warehouse))
     assert_same(first, snapshot(warehouse))
     assert first["articles"].height == 5
+    # "latest" describes the published state; the run that found nothing new is when it was last checked
+    latest = Warehouse(warehouse).query("SELECT status, claims, last_run_id, last_status FROM audit.latest_run")
+    assert latest.rows() == [("published", first["claims"].height, again["run_id"], again["status"])]
+    assert again["status"] == "unchanged"
+    results = Warehouse(warehouse).query("SELECT count(*) AS n FROM audit.latest_results")["n"][0]
+    assert results >= 20
 
 
 def test_changed_source_replaces_its_old_version(prefect_backend, tmp_path):
@@ -160,9 +166,9 @@ def test_changed_source_replaces_its_old_version(prefect_backend, tmp_path):
     assert orphans["n"][0] == 0
 
 
-def test_publish_that_fails_midway_changes_nothing(prefect_backend, tmp_path, monkeypatch):
+def test_publish_that_fails_midway_changes_nothing(seed_run, tmp_path, monkeypatch):
     warehouse = tmp_path / "w.duckdb"
-    run_curate(source=str(SEEDS), warehouse=str(warehouse))
+    shutil.copy(seed_run[1], warehouse)  # the seeds, published
     before = snapshot(warehouse)
     original = Warehouse._publish
 
