@@ -337,8 +337,24 @@ def score(corpus: Corpus, wh, splits: set[str] | None = None) -> Scores:
             scores.add("cluster pair recall", langs, same_pred)
             if len(langs) > 1:
                 scores.add("cross-language cluster pair recall", langs, same_pred)
-        if same_pred and c1 != c2:
-            scores.add("cluster pair precision", langs, same_gold)
+    # precision over the pairs the pipeline linked: two extracted claims (each matching gold claims) in
+    # one cluster are right when some gold claim of one and some gold claim of the other share a cluster.
+    # (Counted per pair of extracted claims, so a sentence that carries two gold claims is one link.)
+    refs_of = defaultdict(list)
+    for ref, cid in matched.items():
+        refs_of[cid].append(ref)
+    members = defaultdict(list)
+    for cid, cluster in cluster_of.items():
+        if refs_of.get(cid):
+            members[cluster].append(cid)
+    for group in members.values():
+        for c1, c2 in combinations(sorted(group), 2):
+            right = any(
+                cluster_gold[r1][1] is not None and cluster_gold[r1] == cluster_gold[r2]
+                for r1 in refs_of[c1]
+                for r2 in refs_of[c2]
+            )
+            scores.add("cluster pair precision", {gold_lang[refs_of[c1][0]], gold_lang[refs_of[c2][0]]}, right)
 
     # contradictions
     gold_x = {
