@@ -47,7 +47,7 @@ class Thresholds(BaseModel):
         None, ge=0, le=3650, description="days after which a story takes no new article"
     )
     claim_threshold: float | None = Field(
-        None, ge=0, le=2, description="similarity two claims of a story need to be one claim"
+        None, ge=0, le=1, description="probability two claims of a story need to be linked as one claim"
     )
 
     def overrides(self) -> dict[str, dict]:

