@@ -8,9 +8,11 @@ Matching rules, defined once:
     span); one extracted claim (a sentence carrying two gold claims) may match both.
   * Names match when they fold (case, accents, punctuation) to the gold canonical name or to any
     surface the gold gives that entity anywhere in the corpus, or when the extracted entity's own
-    aliases do. A claim in the outlet's own voice (gold source null) is right when its source is the
-    article's outlet — or, where the gold does not know the outlet either, when the pipeline marks the
-    claim as the article's own voice (or as resting on the article's source line).
+    aliases do. A claim's source is also right when its words are the gold's `source_span` (see
+    `same_span`): a description ('laut Rettungskräften') has no canonical name to compare. A claim in
+    the outlet's own voice (gold source null) is right when its source is the article's outlet — or,
+    where the gold does not know the outlet either, when the pipeline marks the claim as the article's
+    own voice (or as resting on the article's source line).
   * Precision counts only what the gold could have covered: citations, entities, quantities and dates
     are annotated exhaustively per article; for claim clusters and contradictions only pairs whose
     both claims match gold claims count.
@@ -130,8 +132,8 @@ def _published(wh) -> dict[str, pl.DataFrame]:
             "JOIN curated.article_sources s USING (article_id)"
         ),
         "claims": q(
-            "SELECT claim_id, article_id, start_char, end_char, source_name, source_entity_id, attribution "
-            "FROM curated.claims"
+            "SELECT claim_id, article_id, start_char, end_char, source_name, source_entity_id, attribution, "
+            "source_surface FROM curated.claims"
         ),
         "clusters": q("SELECT cluster_id, claim_id FROM curated.claim_clusters"),
         "contradictions": q("SELECT claim_id_a, claim_id_b, kind FROM curated.contradictions"),
@@ -218,6 +220,7 @@ def score(corpus: Corpus, wh, splits: set[str] | None = None) -> Scores:
             source = c.get("source") or a.outlet
             right = found and (
                 same_name(best["source_name"], best["source_entity_id"], source)
+                or same_span(best["source_surface"], c.get("source_span"))
                 or (
                     # the outlet's own voice in an article whose outlet nobody knows: the pipeline must say so
                     c.get("source") is None
@@ -391,6 +394,17 @@ def score(corpus: Corpus, wh, splits: set[str] | None = None) -> Scores:
 
     scores.count("unsourced claims published", "all", int(data["unsourced"]["n"][0]))
     return scores
+
+
+def same_span(predicted: str | None, gold: str | None) -> bool:
+    """The words that name the source are the gold's `source_span` (folded; one may hold the other, when
+    the shorter is at least half the longer: 'der Besatzung' / 'Besatzung'). A source the gold can only name
+    in English ('rescuers') is found by its words in the article."""
+    p, g = fold(predicted or ""), fold(gold or "")
+    if not p or not g:
+        return False
+    short, long = sorted((p, g), key=len)
+    return short in long and len(short) >= len(long) / 2
 
 
 def _bcubed(scores: Scores, gold: dict, story_of: dict) -> None:
