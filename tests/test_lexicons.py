@@ -14,7 +14,7 @@ HEADERS = {
     "dates.csv": ["kind", "word", "position"],
     "units.csv": ["surface", "kind", "unit", "value"],
 }
-UNITS = {"%", "m2", "km2", "ha", "t", "kg", "km", "m", "count", "ordinal", "fraction", "l", "mi", "ft", ""}
+UNITS = {"%", "m2", "km2", "ha", "t", "kg", "km", "m", "count", "ordinal", "fraction", "l", "mi", "ft", "magnitude", ""}
 FOLDERS = sorted(p for p in LANGUAGES_DIR.iterdir() if p.is_dir())
 
 

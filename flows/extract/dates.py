@@ -3,6 +3,7 @@
   "2023-10-05", "05.10.2023", "2023年10月5日", "5 октября 2023", "October 5, 2023"   day
   "10月5日", "5 October", "Oct 5"       day; the year is the publication's (the next such day after a
                                         forward cue: "until March 15", "bis 15. März")
+  "23日", "23일"                         day; the month is the publication's (or the one before)
   "luglio 2023", "7/2023", "tháng 7/2023", "2023年10月"                               month
   "in 2018", "2018年"                                                                year
   "yesterday", "l'anno scorso", "去年", "지난달", "on Thursday"   resolved against a day-precise publication date
@@ -66,8 +67,12 @@ def _patterns(language: str) -> dict[str, regex.Pattern | None]:
             rf"(?:(?P<year>\d{{4}})\s*{y}\s*)?(?P<month>\d{{1,2}})\s*{mo}\s*(?:(?P<day>\d{{1,2}})\s*{d})?"
         )
         out["cjk_year"] = regex.compile(rf"(?P<year>\d{{4}})\s*{y}(?!\s*\d)")
+        spans = calendar.words(language, "day_span")
+        not_span = rf"(?!\s*(?:{'|'.join(regex.escape(w) for w in spans)}))" if spans else ""
+        # a day of the month alone ('23日'): not part of a longer number, a month or a time
+        out["cjk_day"] = regex.compile(rf"(?<!\d|\d[.,:/]|{mo}\s*)(?P<day>\d{{1,2}})\s*{d}{not_span}")
     else:
-        out["cjk"] = out["cjk_year"] = None
+        out["cjk"] = out["cjk_year"] = out["cjk_day"] = None
     rel = calendar.alternation(vocab.relative)
     out["relative"] = regex.compile(rel, regex.IGNORECASE) if rel else None
     days = calendar.alternation(vocab.weekdays)
@@ -114,6 +119,21 @@ def _resolve_day(month: int, day: int, base: date | None, forward: bool) -> date
     return _safe(base.year, month, day)
 
 
+def _resolve_month_day(day: int, base: date | None, forward: bool) -> date | None:
+    """A day of the month with no month ('23日'): the latest such day up to publication (the next one
+    after a forward cue), in the publication's month or the one before (after)."""
+    if base is None:
+        return None
+    step = 1 if forward else -1
+    months = base.year * 12 + base.month - 1
+    for offset in (0, step, 2 * step):  # a 31st may skip a month
+        y, m = divmod(months + offset, 12)
+        value = _safe(y, m + 1, day)
+        if value is not None and ((value >= base) if forward else (value <= base)):
+            return value
+    return None
+
+
 def _shift(base: date, n: int, unit: str) -> tuple[date, str]:
     if unit == "year":
         return date(base.year + n, 1, 1), "year"
@@ -156,6 +176,9 @@ def extract_sentence(text: str, language: str, base: date | None, base_precision
                 add(m.start(), m.end(), _resolve_day(month, int(day), base, forward(m.start())), "day", True)
         for m in pats["cjk_year"].finditer(text):
             add(m.start(), m.end(), _safe(m["year"]), "year", False)
+        for m in pats["cjk_day"].finditer(text):
+            if 1 <= int(m["day"]) <= 31:
+                add(m.start(), m.end(), _resolve_month_day(int(m["day"]), day_base, forward(m.start())), "day", True)
     if pats["months"] is not None:
         for kind in ("dmy", "mdy"):
             for m in pats[kind].finditer(text):

@@ -217,6 +217,9 @@ def _number_quantity(text: str, m: re.Match, language: str) -> dict | None:
         if pct is not None:
             span = len(pct.group(0)) if hasattr(pct, "group") else len(pct.surface) + 1
             return dict(start=start - span, end=end, value=value, unit="%", dimension="percent", counted=None)
+        measure = _measure_before(text, start, language)  # 'magnitude 7.6', zh '规模7.6'
+        if measure is not None and 0 < value < 10:  # a magnitude scale ends at 10: 'Stärke von 5000' is no magnitude
+            return dict(start=measure[1], end=end, value=value, unit=measure[0], dimension="measure", counted=None)
     pos = _after(text, end)
     scale = _match_word(text, end, language, "scale") or _match_word(text, pos, language, "scale")
     if scale:
@@ -224,8 +227,10 @@ def _number_quantity(text: str, m: re.Match, language: str) -> dict | None:
         end = scale[1]
         pos = _after(text, end)
     if dimension == "count":
-        for kind in ("percent", "currency", "area", "mass", "length"):
+        for kind in ("percent", "currency", "area", "mass", "length", "measure"):
             hit = _match_word(text, end, language, kind) or _match_word(text, pos, language, kind)
+            if hit is None and kind == "measure" and text[end : end + 1] == "-":
+                hit = _match_word(text, end + 1, language, kind)  # 'a 6.8-magnitude quake'
             if hit is None:
                 # 'di euro', 'de dólares': one function word between the number and its unit
                 fw = regex.match(r"([\p{L}\p{M}]+)(?:\s+|['’])", text[pos:])
@@ -243,12 +248,27 @@ def _number_quantity(text: str, m: re.Match, language: str) -> dict | None:
         nxt = text[end : end + 1]
         if nxt and _CASED_LETTER.match(nxt):
             return None  # a code glued to the number: 5G, 4K, 3D
-        if is_plain_year and not scale:
-            return None  # a year: flows/extract/dates.py
+        if is_plain_year and not scale and not (nxt and unspaced(nxt) and nxt.isalpha()):
+            return None  # a year: flows/extract/dates.py (but zh '2000人' is 2000 people: no year is glued to a noun)
         counted = _counted(text, end, language)
         if counted is None:
             return None  # a bare number with nothing counted ('Il Sole 24 Ore'): not a quantity
     return dict(start=start, end=end, value=value, unit=unit, dimension=dimension, counted=counted)
+
+
+def _measure_before(text: str, start: int, language: str) -> tuple[str, int] | None:
+    """(unit, where the word starts) when a measure_before word ends just before the number at `start`, with
+    at most a short function word between ('magnitude 7.6', 'magnitude of 7.6', 'terremoto di magnitudo 6.8')."""
+    head = text[max(0, start - 40) : start]
+    offset = start - len(head)
+    for w in unit_words(language).get("measure_before", []):
+        tail = r"\s*" if unspaced(w.surface) else r"(?<![\p{L}\p{M}])"
+        m = regex.search(
+            tail + regex.escape(w.surface) + r"(?:\s+(?P<fw>[\p{L}\p{M}]{1,4}))?[\s:]*$", head, regex.IGNORECASE
+        )
+        if m and (m["fw"] is None or m["fw"].casefold() in function_words(language)):
+            return w.unit, offset + m.start() + len(m.group(0)) - len(m.group(0).lstrip())
+    return None
 
 
 @cache

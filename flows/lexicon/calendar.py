@@ -79,7 +79,7 @@ def vocabulary(language: str) -> Vocabulary:
                 vocab.months.setdefault(_fold(form), i)
     for i, name in enumerate(WEEKDAYS):
         for form in _forms(info, name):
-            if len(form) >= 4 or unspaced(form):
+            if _weekday_form(form):
                 vocab.weekdays.setdefault(_fold(form), i)
     _add_cldr(language, vocab)
     for unit in UNITS:
@@ -109,6 +109,13 @@ def vocabulary(language: str) -> Vocabulary:
     return vocab
 
 
+def _weekday_form(form: str) -> bool:
+    """Long enough to stand for a weekday: not 'Mo', and in scripts without spaces not one character
+    (ja '日' and ko '일' abbreviate Sunday but also write every day of the month: '23日', '23일')."""
+    form = form.strip(".")
+    return len(form) >= 4 or (unspaced(form) and len(form) >= 2)
+
+
 def _add_cldr(language: str, vocab: Vocabulary) -> None:
     from babel import Locale, UnknownLocaleError
 
@@ -122,7 +129,7 @@ def _add_cldr(language: str, vocab: Vocabulary) -> None:
                 if len(name.strip(".")) >= 3 or unspaced(name):
                     vocab.months.setdefault(_fold(name), i)
             for i, name in loc.days[context][width].items():
-                if len(name.strip(".")) >= 4 or unspaced(name):
+                if _weekday_form(name):
                     vocab.weekdays.setdefault(_fold(name), i)
 
 

@@ -58,6 +58,7 @@ DATE_KINDS = {
     "year_marker": ({"either"}, "written after a year's number: zh/ja '年', ko '년'"),
     "month_marker": ({"either"}, "written after a month's number: zh/ja '月', ko '월'"),
     "day_marker": ({"either"}, "written after a day's number: zh/ja '日', '号', ko '일'"),
+    "day_span": ({"after"}, "after 'N<day marker>', makes it a span or an offset, not a day of the month: ja '間'"),
 }
 UNIT_KINDS = {
     "percent": "percent words: 'per cent', 'Prozent'",
@@ -70,6 +71,8 @@ UNIT_KINDS = {
     "ordinal": "ordinal words with their value: 'fifth' 5",
     "ordinal_suffix": "what follows digits in an ordinal: en 'th' (unit ordinal, no value)",
     "ordinal_stem": "an ordinal written glued onto the next word, with its value: de 'fünft' (fünftgrößte) 5",
+    "measure": "a scale written after a number that measures what it names (unit magnitude): 'Richter', el 'Ρίχτερ'",
+    "measure_before": "a word before a number that makes it that measure (unit magnitude): 'magnitude', zh '规模'",
 }
 
 

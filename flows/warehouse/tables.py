@@ -324,7 +324,11 @@ QUANTITIES = Table(
             "year | month | week | day | hour",
             True,
         ),
-        _c("dimension", "VARCHAR", "currency | percent | area | mass | length | count | ordinal | fraction | duration"),
+        _c(
+            "dimension",
+            "VARCHAR",
+            "currency | percent | area | mass | length | measure | count | ordinal | fraction | duration",
+        ),
         _c("counted", "VARCHAR", "for counts: the thing counted"),
         _c("start_char", "INTEGER"),
         _c("end_char", "INTEGER"),
