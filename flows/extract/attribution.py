@@ -69,6 +69,7 @@ _QUOTED = re.compile(
 )
 _CLAUSE_BREAK = re.compile(r"[,;:()\[\]“”„«»‹›\"–—،؛，；：（）、「」『』]")
 _MAX_PHRASE_TOKENS = 6
+_MAX_DESCRIPTION_WORDS = 3  # 'the ship's crew', 'Greek rescue services'
 MAX_SOURCE_CHARS = 80  # a speaker phrase longer than this is a clause, not a source
 MAX_SOURCE_CHARS_UNSPACED = 16  # ... in Chinese, Japanese, Thai, Korean
 
@@ -101,11 +102,13 @@ def _strip_function_words(phrase: str, language: str) -> str:
     return " ".join(words).strip(" .,;:’'")
 
 
-def _as_source(phrase: str, language: str) -> tuple[str, str] | None:
+def _as_source(phrase: str, language: str, according: bool = False) -> tuple[str, str] | None:
     """A phrase as (name, kind): an outlet when it names one, else the phrase itself as a speaker.
 
     A phrase too long to be a name or a description (a whole clause, in scripts without capitals or
-    spaces to stop at) is no source: the claim then falls back to who else can be known."""
+    spaces to stop at) is no source: the claim then falls back to who else can be known. After an
+    'according to' cue (`according`) a short description is a source too: 'nach Angaben der Besatzung',
+    'laut Rettungskräften', 'according to witnesses'."""
     for hit in find_outlets(phrase):
         return hit.name, hit.kind
     if len(phrase) > MAX_SOURCE_CHARS or (unspaced(phrase) and len(phrase) > MAX_SOURCE_CHARS_UNSPACED):
@@ -118,6 +121,8 @@ def _as_source(phrase: str, language: str) -> tuple[str, str] | None:
         return None
     if not is_cased(phrase) or descriptor_type(phrase, language):
         return phrase, "speaker"  # no capitals to go by, or a description resolved to a name later
+    if according and 1 <= len(phrase.split()) <= _MAX_DESCRIPTION_WORDS:
+        return phrase, "speaker"
     # in a script with capitals, a source names someone: "statement issued to media outlets",
     # "wet- en regelgeving te houden" or German "Informationen" name no one
     skip = non_names(language)
@@ -201,14 +206,42 @@ def _phrase_after(text: str, cue_end: int, language: str) -> str | None:
     the next clause break (at most a few tokens)."""
     m = _CLAUSE_BREAK.search(text, cue_end)
     stop = m.start() if m else len(text)
+    # 'according to what X announced' (ar 'وفق ما أعلنت X', it 'secondo quanto riferito da X'): the source
+    # follows the verb
+    for a, z, _ in find_cues(text[cue_end:stop], language, "reporting_verb"):
+        if len(tokens(text, cue_end, cue_end + a)) <= 2:
+            cue_end += z
+        break
+    # the source ends where what it says begins: ar 'ذكر المكتب أن …', es 'señaló el ministro que …'
+    for a, _, _ in find_cues(text[cue_end:stop], language, "complementizer"):
+        if a > 0:
+            stop = cue_end + a
+            m = None
+        break
     toks = tokens(text, cue_end, stop)[: _MAX_PHRASE_TOKENS + 2]
     if not toks:
         return None
     phrase = text[toks[0][0] : toks[-1][1]]
     if find_outlets(phrase):
         return phrase  # _as_source picks the outlet out of it
+    # trailing function words and days are not the source: 'أعلنت وزارة الخارجية الخميس' (… on Thursday)
+    fw, skip = function_words(language), non_names(language)
+    while len(toks) > 1 and (toks[-1][2].casefold() in fw or fold(toks[-1][2]) in skip):
+        toks = toks[:-1]
+    phrase = text[toks[0][0] : toks[-1][1]]
     names = name_spans(text, language, cue_end, toks[-1][1])
     if names:
+        head = tokens(text, toks[0][0], names[0].start)
+        fw = function_words(language)
+        if (
+            is_cased(phrase)
+            and len(toks) <= _MAX_PHRASE_TOKENS
+            and any(t[2].casefold() not in fw for t in head)
+            and not text[toks[-1][1] : stop].strip()
+        ):
+            # a description that holds a name is the source, not the name: 'le ministère de l'Intérieur',
+            # 'les pompiers de Paris', 'le Centre national pour la recherche scientifique'
+            return phrase
         return names[0].text  # "theo dữ liệu của Ngân hàng Quốc gia Bỉ" -> the bank
     if m is not None and text[m.start()] == ",":
         # an appositive name after a title: "a déclaré le directeur général, Boudewijn Siemons, lors ..."
@@ -230,7 +263,7 @@ def sentence_source(text: str, language: str) -> Source | None:
     for start, end, cue in find_cues(text, language, "according_to"):
         before = cue.position == "before"
         phrase = _phrase_before(text, start, language) if before else _phrase_after(text, end, language)
-        if phrase and (src := _as_source(phrase, language)):
+        if phrase and (src := _as_source(phrase, language, according=True)):
             a, z = _located(text, phrase, 0, start) if before else _located(text, phrase, end, len(text))
             return Source(src[0], src[1], "according_to", text[start:end], phrase, a, z, start, end)
     for start, end, cue in find_cues(text, language, "reporting_verb"):

@@ -370,6 +370,20 @@ def _sentence_mentions(acc: _ArticleMentions, sid: str, base: int, text: str, sp
     for speaker in speakers:
         pos = text.find(speaker)
         end = pos + len(speaker)
+        # a run of capitalised nouns around the speaker is no name ('Angaben der Besatzung'): the speaker is
+        # the mention ('laut Rettungskräften', 'nach Angaben der Besatzung')
+        weak = [
+            r
+            for r in acc.rows
+            if r["sentence_id"] == sid
+            and r["how"] == "common_words"
+            and r["start_char"] <= base + pos
+            and base + end <= r["end_char"]
+        ]
+        for r in weak:
+            acc.rows.remove(r)
+            span = (r["start_char"] - base, r["end_char"] - base)
+            taken[:] = [t for t in taken if t != span]
         inside_known = any(a <= pos and end <= z for a, z in taken)
         if pos < 0 or inside_known or not any(ch.isalpha() for ch in speaker):
             continue  # a speaker that is a known name is already a mention; longer phrases nest them
