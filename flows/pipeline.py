@@ -311,9 +311,14 @@ def _extract(
     return {name: pl.concat([p[name] for p in parts], how="vertical") for name in parts[0]}
 
 
+def docs_root(warehouse: str | Path) -> Path:
+    """<warehouse>.docs/: every run's Data Docs site, one folder each (what `make serve` publishes over HTTP)."""
+    return Path(warehouse).with_name(Path(warehouse).name + ".docs")
+
+
 def _docs_dir(warehouse: str, run_id: str) -> Path:
     """<warehouse>.docs/<time>-<run>/ for this run; only the newest `data_docs_keep` runs' sites are kept."""
-    root = Path(warehouse).with_name(Path(warehouse).name + ".docs")
+    root = docs_root(warehouse)
     sites = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
     for old in sites[: max(0, len(sites) - (setting("pipeline", "data_docs_keep") - 1))]:
         shutil.rmtree(old, ignore_errors=True)

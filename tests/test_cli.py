@@ -48,11 +48,15 @@ def test_bad_arguments_exit_2():
     assert newsflow("frobnicate").returncode == 2
 
 
-def test_run_publishes_then_blocks(tmp_path):
+def test_run_publishes_then_blocks(tmp_path, monkeypatch):
     warehouse = tmp_path / "w.duckdb"
+    # what `make serve` sets for its runs: the CLI runs no Data Docs server, so it still prints the file
+    monkeypatch.setenv("NEWSFLOW_DOCS_URL", "http://127.0.0.1:4201/")
+    monkeypatch.setenv("NEWSFLOW_DOCS_ROOT", str(tmp_path / "w.duckdb.docs"))
     ok = newsflow("run", "--source", str(FIXTURES / "frontmatter_de.md"), "--warehouse", str(warehouse))
     assert ok.returncode == 0, ok.stderr
     assert "PUBLISHED" in ok.stdout and "articles in: 1" in ok.stdout and "newsflow sql" in ok.stdout
+    assert f"  data docs: {(tmp_path / 'w.duckdb.docs').resolve().as_uri()}/" in ok.stdout
     assert "leaked" not in ok.stderr
     junk = tmp_path / "junk.txt"
     junk.write_bytes(b"\x00\x00binary")
