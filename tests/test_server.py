@@ -267,7 +267,8 @@ def test_invalid_parameters_are_rejected(stack, client):
         ({"batch_size": -3}, "batch_size", "less than the minimum"),
         ({"thresholds": {"low_confidence": 2}}, "thresholds.low_confidence", "greater than the maximum"),
         ({"languages": "it"}, "languages", "is not valid"),
-        ({"languages": ["Italian"]}, "languages[0]", "does not match"),
+        ({"languages": ["Italian"]}, "languages[0]", "'Italian' is not one of ['af', 'am', "),
+        ({"languages": ["xx"]}, "languages[0]", "'xx' is not one of ['af', 'am', "),
     ]
     for params, field, reason in bad:
         with pytest.raises(PrefectHTTPStatusError) as err:
@@ -275,6 +276,18 @@ def test_invalid_parameters_are_rejected(stack, client):
         detail = err.value.response.json()["detail"]
         assert err.value.response.status_code == 409, detail
         assert f"Validation failed for field '{field}'" in detail and reason in detail, detail
+    # Prefect's own CLI prints the refusal through Rich markup: the list of codes must reach the terminal whole
+    cli = subprocess.run(
+        [str(Path(sys.executable).with_name("prefect")), "deployment", "run", "curate/curate"]
+        + ["-p", 'languages=["Italian"]'],
+        env={**_env(stack.base), "PREFECT_API_URL": stack.url, "COLUMNS": "100000"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert cli.returncode == 1, cli.stdout + cli.stderr
+    assert "'Italian' is not one of ['af', 'am', " in cli.stdout and "'it', " in cli.stdout, cli.stdout
+    assert "'yue', 'zh']" in cli.stdout, cli.stdout
 
 
 def test_run_with_parameters_through_the_api_completes(stack, client):
