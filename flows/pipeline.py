@@ -35,10 +35,10 @@ from flows.extract.batch import extract_batch
 from flows.link import corpus as linking
 from flows.params import BatchSize, LanguageCode, Thresholds, check_languages
 from flows.warehouse import incremental, lock
-from flows.warehouse.store import Warehouse
+from flows.warehouse.store import NotAWarehouse, Warehouse, check_target
 
 # Mistakes in what a run was asked to do: the run stops at once with one line, and is never retried.
-USER_ERRORS = (ingest.SourceError, access.AccessRefused, SuiteError)
+USER_ERRORS = (ingest.SourceError, access.AccessRefused, SuiteError, NotAWarehouse)
 
 
 class RunNotPublished(Exception):
@@ -333,6 +333,7 @@ def _checked(source: str, warehouse: str, languages, expectations: str | None):
         roots = access.configured_roots()
         access.check(roots, source, warehouse, expectations)
     ingest.resolve_source(source, roots)  # the source names something (else SourceError)
+    check_target(warehouse)  # a DuckDB file, or one that can be created (else NotAWarehouse)
     suites = load_suite_files(Path(expectations)) if expectations else load_suite_files()
     return languages, suites, roots
 

@@ -23,6 +23,23 @@ def test_missing_source_is_a_usage_error(tmp_path):
     assert not (tmp_path / "w.duckdb").exists()
 
 
+def test_a_warehouse_that_cannot_be_one_is_a_usage_error(tmp_path):
+    source = str(FIXTURES / "frontmatter_de.md")
+    text = tmp_path / "notes.txt"
+    text.write_text("not a database")
+    for warehouse, why in (
+        (tmp_path, "is a folder, not a DuckDB file"),
+        (text, "is not a DuckDB file"),
+        (text / "w.duckdb", f"cannot be created: {str(text)!r} is a file"),
+    ):
+        r = newsflow("run", "--source", source, "--warehouse", str(warehouse))
+        assert r.returncode == 2, r.stderr
+        line = r.stderr.strip()
+        assert line.startswith(f"newsflow: warehouse {str(warehouse)!r} {why}") and len(line.splitlines()) == 1, line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]  # no lock, owner or log file
+    assert text.read_text() == "not a database"
+
+
 def test_bad_threshold_says_which_and_what_exists(tmp_path):
     r = newsflow(
         "run",

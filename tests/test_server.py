@@ -341,9 +341,13 @@ def test_run_with_parameters_through_the_api_completes(stack, client):
 
 
 def test_parameters_outside_the_allowed_folders_are_refused(stack, client):
-    """Anyone who can press Run may only use the configured roots plus the folders serve started with."""
+    """Anyone who can press Run may only use the configured roots plus the folders serve started with; a
+    path parameter that names nothing, or the wrong kind of thing, is refused the same way: one line, no
+    task (so no retry), no traceback."""
     dep = client.read_deployment_by_name("curate/curate")
     elsewhere = Path(tempfile.gettempdir()) / f"elsewhere-{os.getpid()}"
+    folder = stack.base / "a-folder.duckdb"  # inside the allowed folders, but not a file
+    folder.mkdir()
     cases = [
         # (each refused run is a flow run of its own, queued behind the others: keep the list short; a
         # path that climbs out with ../ or a link is refused the same way: tests/test_access.py)
@@ -351,6 +355,7 @@ def test_parameters_outside_the_allowed_folders_are_refused(stack, client):
         ({"warehouse": str(elsewhere / "x.duckdb")}, "is outside the folders runs may write"),
         ({"expectations": "/etc"}, "expectations '/etc' is outside the folders suites may be loaded from"),
         ({"source": str(stack.source / "missing")}, "does not exist"),
+        ({"warehouse": str(folder)}, "is a folder, not a DuckDB file"),  # failed prepare, log-run and retries
     ]
     log_start = stack.log.stat().st_size
     runs = [(client.create_flow_run_from_deployment(dep.id, parameters=p), why) for p, why in cases]
@@ -368,6 +373,7 @@ def test_parameters_outside_the_allowed_folders_are_refused(stack, client):
         )
         assert tasks == [], f"a refused run ran tasks: {[t.name for t in tasks]}"
     assert not elsewhere.exists()
+    assert list(folder.iterdir()) == [] and not list(stack.base.glob("a-folder.duckdb.*"))  # no lock, no log
     with open(stack.log, "rb") as fh:  # refusals log one line each, never a traceback
         fh.seek(log_start)
         new = fh.read().decode(errors="replace")

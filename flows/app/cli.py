@@ -94,13 +94,15 @@ def cmd_run(args) -> int:
     from flows import access
     from flows.extract.ingest import SourceError, resolve_source
     from flows.warehouse import lock
+    from flows.warehouse.store import NotAWarehouse, check_target
 
     warehouse = Path(args.warehouse)
     try:
         if access.enforced(in_deployment=False):  # refuse before touching any file (the log file too)
             access.check(access.configured_roots(), args.source, str(warehouse), None)
         resolve_source(args.source)
-    except (SourceError, access.AccessRefused) as exc:
+        check_target(warehouse)
+    except (SourceError, access.AccessRefused, NotAWarehouse) as exc:
         return _fail(EXIT_USAGE, str(exc).splitlines()[0])
     owner = lock.holder(warehouse)
     if owner is not None and args.wait <= 0:  # fail fast, before Prefect starts up
