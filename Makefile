@@ -48,7 +48,8 @@ eval: $(VENV)/.synced
 SERVE_ARGS ?=
 
 # Prefect server on 127.0.0.1:4200 (UI http://127.0.0.1:4200/) + the curate/curate deployment, in the
-# foreground; Ctrl-C stops serve, then the server. E.g. SERVE_ARGS="--cron '*/15 * * * *' --port 4300"
+# foreground, and the runs' Data Docs on http://127.0.0.1:4201/; Ctrl-C stops serve, then the server.
+# E.g. SERVE_ARGS="--cron '*/15 * * * *' --port 4300 --docs-port 4301" (or NEWSFLOW_PORT, NEWSFLOW_DOCS_PORT)
 serve: $(VENV)/.synced
 	$(VENV)/bin/python -m flows.app.serve up --source $(SOURCE) --warehouse $(WAREHOUSE) $(SERVE_ARGS)
 

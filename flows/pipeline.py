@@ -35,10 +35,10 @@ from flows.extract.batch import extract_batch
 from flows.link import corpus as linking
 from flows.params import BatchSize, LanguageCode, Thresholds, check_languages
 from flows.warehouse import incremental, lock
-from flows.warehouse.store import Warehouse
+from flows.warehouse.store import NotAWarehouse, Warehouse, check_target
 
 # Mistakes in what a run was asked to do: the run stops at once with one line, and is never retried.
-USER_ERRORS = (ingest.SourceError, access.AccessRefused, SuiteError)
+USER_ERRORS = (ingest.SourceError, access.AccessRefused, SuiteError, NotAWarehouse)
 
 
 class RunNotPublished(Exception):
@@ -311,9 +311,14 @@ def _extract(
     return {name: pl.concat([p[name] for p in parts], how="vertical") for name in parts[0]}
 
 
+def docs_root(warehouse: str | Path) -> Path:
+    """<warehouse>.docs/: every run's Data Docs site, one folder each (what `make serve` publishes over HTTP)."""
+    return Path(warehouse).with_name(Path(warehouse).name + ".docs")
+
+
 def _docs_dir(warehouse: str, run_id: str) -> Path:
     """<warehouse>.docs/<time>-<run>/ for this run; only the newest `data_docs_keep` runs' sites are kept."""
-    root = Path(warehouse).with_name(Path(warehouse).name + ".docs")
+    root = docs_root(warehouse)
     sites = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
     for old in sites[: max(0, len(sites) - (setting("pipeline", "data_docs_keep") - 1))]:
         shutil.rmtree(old, ignore_errors=True)
@@ -328,6 +333,7 @@ def _checked(source: str, warehouse: str, languages, expectations: str | None):
         roots = access.configured_roots()
         access.check(roots, source, warehouse, expectations)
     ingest.resolve_source(source, roots)  # the source names something (else SourceError)
+    check_target(warehouse)  # a DuckDB file, or one that can be created (else NotAWarehouse)
     suites = load_suite_files(Path(expectations)) if expectations else load_suite_files()
     return languages, suites, roots
 

@@ -23,6 +23,23 @@ def test_missing_source_is_a_usage_error(tmp_path):
     assert not (tmp_path / "w.duckdb").exists()
 
 
+def test_a_warehouse_that_cannot_be_one_is_a_usage_error(tmp_path):
+    source = str(FIXTURES / "frontmatter_de.md")
+    text = tmp_path / "notes.txt"
+    text.write_text("not a database")
+    for warehouse, why in (
+        (tmp_path, "is a folder, not a DuckDB file"),
+        (text, "is not a DuckDB file"),
+        (text / "w.duckdb", f"cannot be created: {str(text)!r} is a file"),
+    ):
+        r = newsflow("run", "--source", source, "--warehouse", str(warehouse))
+        assert r.returncode == 2, r.stderr
+        line = r.stderr.strip()
+        assert line.startswith(f"newsflow: warehouse {str(warehouse)!r} {why}") and len(line.splitlines()) == 1, line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]  # no lock, owner or log file
+    assert text.read_text() == "not a database"
+
+
 def test_bad_threshold_says_which_and_what_exists(tmp_path):
     r = newsflow(
         "run",
@@ -43,16 +60,80 @@ def test_bad_threshold_says_which_and_what_exists(tmp_path):
     assert not (tmp_path / "w.duckdb").exists()
 
 
+def test_bad_language_says_which_codes_are_accepted(tmp_path):
+    from flows.extract.langid import known_codes
+
+    r = newsflow(
+        "run", "--languages", "Italian", "--source", "seeds/articles", "--warehouse", str(tmp_path / "w.duckdb")
+    )
+    assert r.returncode == 2
+    line = r.stderr.strip()
+    assert len(line.splitlines()) == 1, r.stderr  # refused before Prefect starts: no "loading Prefect" line
+    assert line.startswith("newsflow: --languages: 'Italian' is not a language code fastText identifies"), line
+    assert "(did you mean 'it'?)" in line
+    codes = known_codes()
+    assert line.endswith(f"accepted: the {len(codes)} ISO 639 codes fastText lid.176 writes: {', '.join(codes)}")
+    assert not list(tmp_path.iterdir())  # no warehouse, no log file
+
+
+def test_language_codes_are_folded_to_the_code_as_written():
+    from flows.extract.langid import known_codes
+    from flows.params import check_languages
+
+    known = set(known_codes())
+    assert check_languages(["IT", " en", "sr-latn", "it"], known) == ["en", "it", "sr-Latn"]
+    for given, hint in ((["ita"], "'it'"), (["German"], "'de'"), (["it-IT"], "'it'")):
+        try:
+            check_languages(given, known)
+        except ValueError as exc:
+            assert f"did you mean {hint}?" in str(exc), exc
+        else:
+            raise AssertionError(f"{given} accepted")
+
+
+def test_the_servers_refusal_of_a_bad_language_survives_the_prefect_cli():
+    """`prefect deployment run -p languages='["Italian"]'` prints the server's refusal through Rich markup,
+    which ate a pattern's `[a-z]` ("'Italian' does not match '^{2,3}$'"): the rule is now the list of codes,
+    and it reaches the terminal whole."""
+    import io
+
+    from prefect.utilities.callables import parameter_schema
+    from prefect.utilities.schema_tools import ValidationError, validate
+    from rich.console import Console
+
+    from flows.extract.langid import known_codes
+    from flows.pipeline import curate
+
+    schema = parameter_schema(curate.fn).model_dump()  # what the deployment registers with the server
+    try:
+        validate({"languages": ["Italian"]}, schema, raise_on_error=True)  # what the server runs on a new run
+    except ValidationError as exc:
+        message = str(exc)
+    else:
+        raise AssertionError("the schema accepts 'Italian'")
+    assert message == (
+        f"Validation failed for field 'languages[0]'. Failure reason: 'Italian' is not one of {list(known_codes())}"
+    )
+    out = io.StringIO()
+    Console(file=out, width=100_000, color_system=None).print(message, style="red")  # Prefect's exit_with_error
+    assert out.getvalue().strip() == message
+    validate({"languages": ["it", "sr-Latn", "und"]}, schema, raise_on_error=True)
+
+
 def test_bad_arguments_exit_2():
     assert newsflow("run").returncode == 2
     assert newsflow("frobnicate").returncode == 2
 
 
-def test_run_publishes_then_blocks(tmp_path):
+def test_run_publishes_then_blocks(tmp_path, monkeypatch):
     warehouse = tmp_path / "w.duckdb"
+    # what `make serve` sets for its runs: the CLI runs no Data Docs server, so it still prints the file
+    monkeypatch.setenv("NEWSFLOW_DOCS_URL", "http://127.0.0.1:4201/")
+    monkeypatch.setenv("NEWSFLOW_DOCS_ROOT", str(tmp_path / "w.duckdb.docs"))
     ok = newsflow("run", "--source", str(FIXTURES / "frontmatter_de.md"), "--warehouse", str(warehouse))
     assert ok.returncode == 0, ok.stderr
     assert "PUBLISHED" in ok.stdout and "articles in: 1" in ok.stdout and "newsflow sql" in ok.stdout
+    assert f"  data docs: {(tmp_path / 'w.duckdb.docs').resolve().as_uri()}/" in ok.stdout
     assert "leaked" not in ok.stderr
     junk = tmp_path / "junk.txt"
     junk.write_bytes(b"\x00\x00binary")

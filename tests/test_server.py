@@ -45,6 +45,7 @@ class Stack:
     warehouse: Path  # the deployment's default warehouse (never written by these tests)
     cron: str
     pids: dict[str, int]
+    docs_port: int  # Data Docs over HTTP
 
 
 def _free_port() -> int:
@@ -121,7 +122,7 @@ def stack(tmp_path_factory):
     for path in sorted(SEEDS.iterdir())[:2]:
         shutil.copy(path, source / path.name)
     state, log = base / "state", base / "up.log"
-    port = _free_port()
+    port, docs_port = _free_port(), _free_port()
     url = f"http://127.0.0.1:{port}/api"
     # hourly, 30 minutes from now: the scheduler must create runs at once, none becomes due during the tests
     cron = f"{(datetime.now(UTC).minute + 30) % 60} * * * *"
@@ -142,6 +143,8 @@ def stack(tmp_path_factory):
         str(base / "default.duckdb"),
         "--cron",
         cron,
+        "--docs-port",
+        str(docs_port),
         "--watch-pid",
         str(os.getpid()),
     ]  # stops by itself should pytest be killed before teardown
@@ -175,7 +178,7 @@ def stack(tmp_path_factory):
         for name in ("server", "serve"):
             pids[name] = int((state / f"{name}.pid").read_text())
         print(f"stack up in {time.monotonic() - t0:.1f} s")
-        yield Stack(url, proc, state, log, base, source, base / "default.duckdb", cron, pids)
+        yield Stack(url, proc, state, log, base, source, base / "default.duckdb", cron, pids, docs_port)
     finally:
         try:
             _down(state, base)
@@ -264,7 +267,8 @@ def test_invalid_parameters_are_rejected(stack, client):
         ({"batch_size": -3}, "batch_size", "less than the minimum"),
         ({"thresholds": {"low_confidence": 2}}, "thresholds.low_confidence", "greater than the maximum"),
         ({"languages": "it"}, "languages", "is not valid"),
-        ({"languages": ["Italian"]}, "languages[0]", "does not match"),
+        ({"languages": ["Italian"]}, "languages[0]", "'Italian' is not one of ['af', 'am', "),
+        ({"languages": ["xx"]}, "languages[0]", "'xx' is not one of ['af', 'am', "),
     ]
     for params, field, reason in bad:
         with pytest.raises(PrefectHTTPStatusError) as err:
@@ -272,6 +276,18 @@ def test_invalid_parameters_are_rejected(stack, client):
         detail = err.value.response.json()["detail"]
         assert err.value.response.status_code == 409, detail
         assert f"Validation failed for field '{field}'" in detail and reason in detail, detail
+    # Prefect's own CLI prints the refusal through Rich markup: the list of codes must reach the terminal whole
+    cli = subprocess.run(
+        [str(Path(sys.executable).with_name("prefect")), "deployment", "run", "curate/curate"]
+        + ["-p", 'languages=["Italian"]'],
+        env={**_env(stack.base), "PREFECT_API_URL": stack.url, "COLUMNS": "100000"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert cli.returncode == 1, cli.stdout + cli.stderr
+    assert "'Italian' is not one of ['af', 'am', " in cli.stdout and "'it', " in cli.stdout, cli.stdout
+    assert "'yue', 'zh']" in cli.stdout, cli.stdout
 
 
 def test_run_with_parameters_through_the_api_completes(stack, client):
@@ -325,9 +341,13 @@ def test_run_with_parameters_through_the_api_completes(stack, client):
 
 
 def test_parameters_outside_the_allowed_folders_are_refused(stack, client):
-    """Anyone who can press Run may only use the configured roots plus the folders serve started with."""
+    """Anyone who can press Run may only use the configured roots plus the folders serve started with; a
+    path parameter that names nothing, or the wrong kind of thing, is refused the same way: one line, no
+    task (so no retry), no traceback."""
     dep = client.read_deployment_by_name("curate/curate")
     elsewhere = Path(tempfile.gettempdir()) / f"elsewhere-{os.getpid()}"
+    folder = stack.base / "a-folder.duckdb"  # inside the allowed folders, but not a file
+    folder.mkdir()
     cases = [
         # (each refused run is a flow run of its own, queued behind the others: keep the list short; a
         # path that climbs out with ../ or a link is refused the same way: tests/test_access.py)
@@ -335,6 +355,7 @@ def test_parameters_outside_the_allowed_folders_are_refused(stack, client):
         ({"warehouse": str(elsewhere / "x.duckdb")}, "is outside the folders runs may write"),
         ({"expectations": "/etc"}, "expectations '/etc' is outside the folders suites may be loaded from"),
         ({"source": str(stack.source / "missing")}, "does not exist"),
+        ({"warehouse": str(folder)}, "is a folder, not a DuckDB file"),  # failed prepare, log-run and retries
     ]
     log_start = stack.log.stat().st_size
     runs = [(client.create_flow_run_from_deployment(dep.id, parameters=p), why) for p, why in cases]
@@ -352,10 +373,142 @@ def test_parameters_outside_the_allowed_folders_are_refused(stack, client):
         )
         assert tasks == [], f"a refused run ran tasks: {[t.name for t in tasks]}"
     assert not elsewhere.exists()
+    assert list(folder.iterdir()) == [] and not list(stack.base.glob("a-folder.duckdb.*"))  # no lock, no log
     with open(stack.log, "rb") as fh:  # refusals log one line each, never a traceback
         fh.seek(log_start)
         new = fh.read().decode(errors="replace")
     assert "Traceback" not in new, new[new.index("Traceback") - 2000 : new.index("Traceback") + 3000]
+
+
+def _wait_final(client, run, timeout: float, log: Path):
+    t0 = time.monotonic()
+    while not (run := client.read_flow_run(run.id)).state.is_final():
+        assert time.monotonic() - t0 < timeout, f"run still {run.state.name}:\n{_tail(log)}"
+        time.sleep(2)
+    return run
+
+
+def test_served_runs_link_data_docs_over_http(stack, client):
+    """A run of the deployment's warehouse links its Data Docs at the served URL, from the link artifact and
+    the summary; the page and every asset it loads come back over HTTP."""
+    import re
+    import urllib.parse
+
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    dep = client.read_deployment_by_name("curate/curate")
+    run = client.create_flow_run_from_deployment(dep.id, parameters={"batch_size": 10})  # the default warehouse
+    run = _wait_final(client, run, RUN_TIMEOUT, stack.log)
+    assert run.state.is_completed(), f"{run.state.name}: {run.state.message}\n{_tail(stack.log, 80)}"
+    artifacts = client.read_artifacts(
+        artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run.id]))
+    )
+    found = {a.key: a for a in artifacts if a.key}
+    base = f"http://127.0.0.1:{stack.docs_port}/"
+    link = re.search(r"\((http://[^)]+)\)", found["newsflow-data-docs"].data)
+    assert link, found["newsflow-data-docs"].data
+    url = link.group(1)
+    sites = sorted((stack.base / "default.duckdb.docs").iterdir())
+    assert url == f"{base}{sites[-1].name}/index.html", (url, sites)
+    assert f"]({url})" in found["newsflow-summary"].data  # the summary links them too
+    with urllib.request.urlopen(url, timeout=10) as resp:
+        assert resp.status == 200 and resp.headers["Content-Type"].startswith("text/html")
+        page = resp.read().decode()
+    assets = {urllib.parse.urljoin(url, ref) for ref in re.findall(r'(?:href|src)="(static/[^"#?]+)"', page)}
+    assert len(assets) >= 5, page[:2000]
+    for asset in assets:
+        with urllib.request.urlopen(asset, timeout=10) as resp:
+            assert resp.status == 200, asset
+
+
+def _raw_get(port: int, path: str, method: str = "GET", host: str | None = None) -> tuple[int, bytes]:
+    """One request with the path sent as written (no client-side normalisation of `..`)."""
+    import http.client
+
+    con = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        con.putrequest(method, path, skip_host=host is not None)
+        if host is not None:
+            con.putheader("Host", host)
+        con.putheader("Content-Length", "0")
+        con.endheaders()
+        resp = con.getresponse()
+        return resp.status, resp.read()
+    finally:
+        con.close()
+
+
+def test_docs_server_serves_only_its_folder_read_only(tmp_path, monkeypatch):
+    from flows.app import report, serve
+
+    warehouse = tmp_path / "w.duckdb"
+    warehouse.write_bytes(b"not for the browser")
+    site = tmp_path / "w.duckdb.docs" / "20260101T000000-run"
+    site.mkdir(parents=True)
+    (site / "index.html").write_text("<html>docs of the run</html>")
+    (site / "leak").symlink_to(warehouse)  # a link inside that points outside
+    for name in (report.DOCS_URL_ENV, report.DOCS_ROOT_ENV):
+        monkeypatch.delenv(name, raising=False)
+    port = _free_port()
+    docs = serve.start_docs_server(warehouse, port)
+    assert docs is not None
+    try:
+        assert docs.httpd.server_address == ("127.0.0.1", port)  # loopback only
+        assert docs.url == f"http://127.0.0.1:{port}/"
+        assert os.environ[report.DOCS_URL_ENV] == docs.url  # what the runs serve starts read
+        assert os.environ[report.DOCS_ROOT_ENV] == str((tmp_path / "w.duckdb.docs").resolve())
+        status, body = _raw_get(port, "/20260101T000000-run/index.html")
+        assert status == 200 and body == b"<html>docs of the run</html>"
+        assert _raw_get(port, "/")[0] == 200  # the list of runs' sites
+        for path in (
+            "/../w.duckdb",
+            "/%2e%2e/w.duckdb",
+            "/20260101T000000-run/../../w.duckdb",
+            "/20260101T000000-run/%2E%2E/%2E%2E/w.duckdb",
+            "/20260101T000000-run/leak",
+            "//etc/passwd",
+            "/nope.html",
+        ):
+            status, body = _raw_get(port, path)
+            assert status == 404 and b"not for the browser" not in body, (path, status)
+        for method in ("POST", "PUT", "DELETE"):
+            assert _raw_get(port, "/20260101T000000-run/index.html", method)[0] == 501, method
+        assert (site / "index.html").read_text() == "<html>docs of the run</html>"
+        assert _raw_get(port, "/20260101T000000-run/index.html", host="evil.example")[0] == 403  # DNS rebinding
+        assert _raw_get(port, "/20260101T000000-run/index.html", host=f"localhost:{port}")[0] == 200
+        # the port is taken: serve carries on, and the runs link the files
+        monkeypatch.delenv(report.DOCS_URL_ENV)
+        assert serve.start_docs_server(warehouse, port) is None
+        assert report.DOCS_URL_ENV not in os.environ
+    finally:
+        docs.stop()
+    with pytest.raises(OSError):
+        _raw_get(port, "/")
+
+
+def test_data_docs_link_is_served_only_for_the_served_folder(tmp_path, monkeypatch):
+    import polars as pl
+
+    from flows.app import report
+
+    served = tmp_path / "news.duckdb.docs"
+    index = (served / "20260101T000000-run" / "index.html").as_uri()
+    other = (tmp_path / "other.duckdb.docs" / "20260101T000000-run" / "index.html").as_uri()
+    monkeypatch.delenv(report.DOCS_URL_ENV, raising=False)
+    assert report.data_docs_link(index) == index  # the CLI: no server, the file
+    monkeypatch.setenv(report.DOCS_URL_ENV, "http://127.0.0.1:4201/")
+    monkeypatch.setenv(report.DOCS_ROOT_ENV, str(served))
+    assert report.data_docs_link(index) == "http://127.0.0.1:4201/20260101T000000-run/index.html"
+    assert report.data_docs_link(other) == other  # a run writing another warehouse: not served
+    assert report.data_docs_link(None) is None
+    text = report.markdown({**_summary(), "data_docs": index}, {}, pl.DataFrame(), report.data_docs_link(index))
+    assert "](http://127.0.0.1:4201/20260101T000000-run/index.html)" in text
+
+
+def _summary() -> dict:
+    from flows.app.runlog import RunSummary
+
+    return RunSummary(run_id="r", status="published", source="s", warehouse="w").to_dict()
 
 
 def test_down_stops_serve_then_server(stack):

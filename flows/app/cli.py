@@ -94,13 +94,15 @@ def cmd_run(args) -> int:
     from flows import access
     from flows.extract.ingest import SourceError, resolve_source
     from flows.warehouse import lock
+    from flows.warehouse.store import NotAWarehouse, check_target
 
     warehouse = Path(args.warehouse)
     try:
         if access.enforced(in_deployment=False):  # refuse before touching any file (the log file too)
             access.check(access.configured_roots(), args.source, str(warehouse), None)
         resolve_source(args.source)
-    except (SourceError, access.AccessRefused) as exc:
+        check_target(warehouse)
+    except (SourceError, access.AccessRefused, NotAWarehouse) as exc:
         return _fail(EXIT_USAGE, str(exc).splitlines()[0])
     owner = lock.holder(warehouse)
     if owner is not None and args.wait <= 0:  # fail fast, before Prefect starts up
@@ -119,6 +121,15 @@ def cmd_run(args) -> int:
         return _fail(EXIT_USAGE, f"--threshold {problems} (thresholds: {', '.join(SETTING_OF)})")
     except ValueError as exc:
         return _fail(EXIT_USAGE, str(exc))
+    languages = None
+    if args.languages:  # before Prefect starts, like the other usage errors (loads the language ID model: ~1 s)
+        from flows.extract.langid import known_codes
+        from flows.params import check_languages
+
+        try:
+            languages = check_languages(args.languages.split(","), set(known_codes()))
+        except ValueError as exc:
+            return _fail(EXIT_USAGE, f"--languages: {exc}")
     # Prefect, its API server and the pipeline take several seconds to load: say so at once
     print(
         f"{time.strftime('%H:%M:%S')} newsflow start: loading Prefect and starting its API server",
@@ -142,7 +153,7 @@ def cmd_run(args) -> int:
     try:
         _ERR = terminal
         server = process.start_api_server(log)  # boots on the other core while the pipeline imports
-        return _run(args, warehouse, thresholds, server, terminal, log_path)
+        return _run(args, warehouse, thresholds, languages, server, terminal, log_path)
     finally:
         _drain_prefect()
         if server is not None:
@@ -165,7 +176,7 @@ def _drain_prefect() -> None:
             pass
 
 
-def _run(args, warehouse: Path, thresholds, server, terminal, log_path: Path) -> int:
+def _run(args, warehouse: Path, thresholds, languages: list[str] | None, server, terminal, log_path: Path) -> int:
     from prefect.exceptions import ParameterTypeError
 
     from flows.app import process, progress
@@ -180,15 +191,6 @@ def _run(args, warehouse: Path, thresholds, server, terminal, log_path: Path) ->
             flow = curate.with_options(task_runner=make_task_runner(args.runner or "dask", args.dask_address))
         except (RuntimeError, ValueError) as exc:
             return _fail(EXIT_USAGE, str(exc))
-    languages = None
-    if args.languages:
-        from flows.extract.langid import known_codes
-        from flows.params import check_languages
-
-        try:
-            languages = check_languages(args.languages.split(","), set(known_codes()))
-        except ValueError as exc:
-            return _fail(EXIT_USAGE, f"--languages: {exc}")
     reporter = progress.for_cli(terminal)
     try:
         with process.prefect_api(server, float(os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"])):

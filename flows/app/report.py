@@ -2,9 +2,18 @@
 
 Keys are stable, so each run adds a new version of the same three artifacts and the UI shows their
 history. Tables are capped (the full lists stay queryable in audit.quarantine / audit.results).
+
+Data Docs: a browser refuses to open a file:// link from the UI's page, so while `make serve` runs,
+serve publishes the deployment warehouse's `<warehouse>.docs/` folder over HTTP on 127.0.0.1 and tells
+the runs it starts where (DOCS_URL_ENV, DOCS_ROOT_ENV); their artifacts then link there. Elsewhere (the
+CLI, a run writing another warehouse) the link stays file://.
 """
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import quote, unquote, urlparse
 
 import polars as pl
 
@@ -14,6 +23,21 @@ QUARANTINE_KEY = "newsflow-quarantine"
 DATA_DOCS_KEY = "newsflow-data-docs"
 PROGRESS_KEY = "newsflow-extract-progress"
 TABLE_ROWS = 500
+DOCS_URL_ENV = "NEWSFLOW_DOCS_URL"  # set by serve for its runs: http://127.0.0.1:<port>/
+DOCS_ROOT_ENV = "NEWSFLOW_DOCS_ROOT"  # ... and the folder that URL serves (<warehouse>.docs)
+
+
+def data_docs_link(index: str | None) -> str | None:
+    """Where a person opens this run's Data Docs: the served URL when serve publishes the folder the
+    site is in, else the file:// URI as written."""
+    base, root = os.environ.get(DOCS_URL_ENV, ""), os.environ.get(DOCS_ROOT_ENV, "")
+    if not index or not base or not root or not index.startswith("file://"):
+        return index
+    path = Path(unquote(urlparse(index).path)).resolve()
+    served = Path(root).resolve()
+    if not path.is_relative_to(served):  # a run writing another warehouse: not served
+        return index
+    return base.rstrip("/") + "/" + quote(path.relative_to(served).as_posix())
 
 
 def _cell(value) -> str:
@@ -21,13 +45,18 @@ def _cell(value) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ")
 
 
-def markdown(summary: dict, languages: dict[str, int], quarantined: pl.DataFrame) -> str:
+def markdown(summary: dict, languages: dict[str, int], quarantined: pl.DataFrame, data_docs: str | None = None) -> str:
     s = summary
     lines = [
         f"# newsflow run: {s['status']}",
         "",
         f"{s['reason']}" if s["reason"] else "",
         "",
+        *(
+            [f"**[Great Expectations Data Docs of this run]({data_docs})** (every expectation and its result)", ""]
+            if data_docs
+            else []
+        ),
         "| run | |",
         "|---|---|",
         f"| source | `{s['source']}` |",
@@ -68,8 +97,9 @@ def publish_artifacts(
 ) -> None:
     from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 
+    data_docs = data_docs_link(data_docs)
     create_markdown_artifact(
-        markdown(summary, languages, quarantined),
+        markdown(summary, languages, quarantined, data_docs),
         key=SUMMARY_KEY,
         description=f"newsflow run {summary['run_id']}: {summary['status']}",
     )
@@ -86,7 +116,8 @@ def publish_artifacts(
     if data_docs:
         create_link_artifact(
             data_docs,
-            link_text="Great Expectations Data Docs (open locally)",
+            link_text="Great Expectations Data Docs"
+            + ("" if data_docs.startswith("http") else " (a local file: open it in a browser on this machine)"),
             key=DATA_DOCS_KEY,
             description="validation results of this run, rendered offline",
         )

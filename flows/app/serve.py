@@ -2,7 +2,9 @@
 
   python -m flows.app.serve [serve] [OPTIONS]
       register `curate/curate` (cron schedule, default parameters, typed parameter form) on the
-      server named by PREFECT_API_URL and execute its runs in this process until Ctrl-C / SIGTERM
+      server named by PREFECT_API_URL and execute its runs in this process until Ctrl-C / SIGTERM;
+      meanwhile publish the warehouse's Data Docs (<warehouse>.docs/) read-only on
+      http://127.0.0.1:<docs port>/, where the runs' artifacts link
   python -m flows.app.serve up [--port 4200] [OPTIONS]
       start `prefect server start --host 127.0.0.1` (its own PREFECT_HOME, .prefect/server), wait until
       it is healthy, then serve in the foreground. Ctrl-C, SIGTERM or `down` stop serve first, then
@@ -11,20 +13,25 @@
       stop what `up` started (pid files in .prefect/); harmless when nothing runs
 
 OPTIONS: --cron EXPR (default $NEWSFLOW_CRON or hourly "0 * * * *") | --no-schedule, --timezone TZ,
---source PATH, --warehouse FILE, --wait-seconds N, --name NAME.
+--source PATH, --warehouse FILE, --wait-seconds N, --name NAME, --docs-port N (default $NEWSFLOW_DOCS_PORT
+or 4201).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import http.server
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
+from http import HTTPStatus
 from pathlib import Path
 
 from flows.config import DEFAULT_WAREHOUSE, PROJECT_ROOT, SEEDS_DIR
@@ -34,6 +41,7 @@ DEFAULT_CRON = "0 * * * *"  # hourly, on the hour
 DEFAULT_WAIT_SECONDS = 900.0  # how long a deployment run waits for the warehouse lock
 HOST = "127.0.0.1"  # loopback only
 DEFAULT_PORT = 4200
+DEFAULT_DOCS_PORT = 4201  # Data Docs over HTTP while serving
 STATE_DIR = PROJECT_ROOT / ".prefect"  # pid files and the server log
 SERVER_HOME = STATE_DIR / "server"  # the server's own PREFECT_HOME (SQLite database)
 HEALTH_TIMEOUT = 120.0  # seconds; ~10 s on an idle 2-core machine
@@ -112,6 +120,79 @@ def allow_serve_paths(source: str | os.PathLike, warehouse: str | os.PathLike) -
         os.environ[access.ENV[kind]] = os.pathsep.join(dict.fromkeys([*current, str(Path(path).resolve())]))
 
 
+# ---------------------------------------------------------------- Data Docs over HTTP
+
+
+class _DocsHandler(http.server.SimpleHTTPRequestHandler):
+    """GET and HEAD of files under one folder (anything else is 501: nothing can be written). A path that
+    leaves the folder, through `..` or a symbolic link, is 404; a request whose Host header is not this
+    loopback address is 403 (a page on another site cannot read the docs through DNS rebinding)."""
+
+    server_version = "newsflow-docs"
+    sys_version = ""
+
+    def __init__(self, *args, directory: str, **kwargs):
+        super().__init__(*args, directory=directory, **kwargs)
+
+    def send_head(self):
+        port = self.server.server_address[1]
+        host = self.headers.get("Host")
+        if host is not None and host not in (f"{HOST}:{port}", f"localhost:{port}"):
+            self.send_error(HTTPStatus.FORBIDDEN, "unexpected Host")
+            return None
+        root = Path(self.directory).resolve()
+        target = Path(self.translate_path(self.path)).resolve()
+        if target != root and not target.is_relative_to(root):
+            self.send_error(HTTPStatus.NOT_FOUND, "File not found")
+            return None
+        return super().send_head()
+
+    def log_message(self, format, *args):  # one line per request would bury serve's own output
+        pass
+
+
+class DocsServer:
+    """`folder` read-only on http://127.0.0.1:<port>/, from a daemon thread of this process."""
+
+    def __init__(self, folder: str | os.PathLike, port: int):
+        self.folder = Path(folder).resolve()
+        handler = functools.partial(_DocsHandler, directory=str(self.folder))
+        self.httpd = http.server.ThreadingHTTPServer((HOST, port), handler)  # OSError if the port is taken
+        self.port = self.httpd.server_address[1]
+        self.url = f"http://{HOST}:{self.port}/"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, name="newsflow-docs", daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=5)
+
+
+def start_docs_server(warehouse: str | os.PathLike, port: int) -> DocsServer | None:
+    """Publish `<warehouse>.docs/` and tell the runs this process starts (they inherit its environment)
+    to link their Data Docs there. None, with a line saying so, when the port cannot be bound: the runs
+    then link the files."""
+    from flows.app import report
+    from flows.pipeline import docs_root
+
+    folder = docs_root(Path(warehouse).resolve())
+    try:
+        docs = DocsServer(folder, port)
+    except OSError as exc:
+        print(
+            f"flows.app.serve: cannot serve Data Docs on {HOST}:{port} ({exc.strerror or exc}); run artifacts "
+            f"link the files instead (pick another port with --docs-port or NEWSFLOW_DOCS_PORT)",
+            file=sys.stderr,
+            flush=True,
+        )
+        return None
+    os.environ[report.DOCS_URL_ENV] = docs.url
+    os.environ[report.DOCS_ROOT_ENV] = str(docs.folder)
+    print(f"flows.app.serve: Data Docs of {folder} on {docs.url}", flush=True)
+    return docs
+
+
 def check_schedule(args) -> str | None:
     """None when the schedule options are valid, else a one-line reason."""
     if args.no_schedule:
@@ -149,7 +230,12 @@ def serve(args) -> int:
         f"{json.dumps(deployment.parameters)})",
         flush=True,
     )
-    prefect_serve(deployment)  # blocks; Ctrl-C / SIGTERM pause the schedule and return
+    docs = start_docs_server(args.warehouse, args.docs_port) if args.docs_port else None
+    try:
+        prefect_serve(deployment)  # blocks; Ctrl-C / SIGTERM pause the schedule and return
+    finally:
+        if docs is not None:
+            docs.stop()
     return 0
 
 
@@ -394,6 +480,8 @@ def _serve_options(args) -> list[str]:
         str(Path(args.warehouse).resolve()),
         "--wait-seconds",
         str(args.wait_seconds),
+        "--docs-port",
+        str(args.docs_port),
     ]
     return opts + (["--no-schedule"] if args.no_schedule else ["--cron", args.cron])
 
@@ -431,6 +519,12 @@ def parser() -> argparse.ArgumentParser:
         type=int,
         default=int(os.environ.get("NEWSFLOW_PORT") or DEFAULT_PORT),
         help="server port on 127.0.0.1 (up; default: $NEWSFLOW_PORT or 4200)",
+    )
+    p.add_argument(
+        "--docs-port",
+        type=int,
+        default=int(os.environ.get("NEWSFLOW_DOCS_PORT") or DEFAULT_DOCS_PORT),
+        help="Data Docs over HTTP on 127.0.0.1 while serving (default: $NEWSFLOW_DOCS_PORT or 4201; 0: off)",
     )
     p.add_argument("--server-home", default=str(SERVER_HOME), help="the server's PREFECT_HOME (up)")
     p.add_argument("--state-dir", default=str(STATE_DIR), help="pid files and server.log (up, down)")

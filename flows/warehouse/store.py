@@ -36,6 +36,33 @@ class PublishRefused(RuntimeError):
     """Publish found staging different from what the audit passed: nothing was published."""
 
 
+class NotAWarehouse(ValueError):
+    """The warehouse a run was given is not a DuckDB file and cannot become one (a usage error)."""
+
+
+DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
+
+
+def check_target(path: str | Path) -> None:
+    """NotAWarehouse (one line) unless `path` is a DuckDB file, or a file a run can create: a folder, an
+    empty or foreign file, or a path under a file would fail every warehouse task (and their retries)."""
+    path = Path(path)
+    if path.is_dir():
+        raise NotAWarehouse(f"warehouse {str(path)!r} is a folder, not a DuckDB file")
+    if path.exists():
+        try:
+            with open(path, "rb") as fh:
+                head = fh.read(12)
+        except OSError as exc:
+            raise NotAWarehouse(f"warehouse {str(path)!r} cannot be read: {exc.strerror or exc}") from exc
+        if head[8:12] != DUCKDB_MAGIC:
+            raise NotAWarehouse(f"warehouse {str(path)!r} is not a DuckDB file; name a new file or a DuckDB file")
+        return
+    ancestor = next((p for p in path.absolute().parents if p.exists()), None)
+    if ancestor is not None and not ancestor.is_dir():
+        raise NotAWarehouse(f"warehouse {str(path)!r} cannot be created: {str(ancestor)!r} is a file, not a folder")
+
+
 def _is_lock_error(exc: Exception) -> bool:
     text = str(exc).lower()
     return "lock" in text and ("conflicting" in text or "could not set" in text or "held" in text)
