@@ -86,3 +86,19 @@ def test_a_measure_word_before_a_large_number_is_no_magnitude():
 def test_a_four_digit_count_glued_to_its_noun_is_not_a_year():
     assert ("2000", 2000.0, "count") in _quantities("地震造成至少2000人死亡。", "zh")
     assert _quantities("Im Jahr 2000 Gründung der Firma.", "de") == []
+
+
+@pytest.mark.parametrize(
+    "language, text, surface, value",
+    [
+        ("ro", "La eveniment au participat 40 de șefi de stat.", "40", 40.0),
+        ("fr", "une ville de 1,9 million d’habitants", "1,9 million", 1_900_000.0),
+        ("ar", "لا يزال 10100 في عداد المفقودين", "10100", 10100.0),
+    ],
+)
+def test_a_function_word_between_a_number_and_what_it_counts(language, text, surface, value):
+    assert (surface, value, "count") in _quantities(text, language)
+
+
+def test_a_capitalised_word_after_a_number_is_no_link_to_a_count():
+    assert _quantities("Il Sole 24 Ore scrive.", "it") == []  # 'Ore' here is part of a name

@@ -55,3 +55,21 @@ def test_language_files(folder: Path):
                 assert kind in kinds, f"{where}:{n}: unknown kind {kind!r} (known: {', '.join(kinds)})"
                 assert cue, f"{where}:{n}: empty cue"
                 assert position in kinds[kind][0], f"{where}:{n}: position {position!r} not in {kinds[kind][0]}"
+
+
+def test_every_unit_the_lexicons_produce_passes_the_quantities_gate():
+    """A unit added to a units.csv must also be in the quantities suite's known set, or every such
+    quantity is quarantined (as 'magnitude' was)."""
+    import json
+
+    suite = json.loads((LANGUAGES_DIR.parent.parent / "expectations" / "quantities.json").read_text())
+    query = next(
+        e["kwargs"]["unexpected_rows_query"] for e in suite["expectations"] if "known set" in e["meta"]["description"]
+    )
+    known = set(re.findall(r"'([^']+)'", query.split("NOT IN", 1)[1].split(")", 1)[0]))
+    produced = set()
+    for path in LANGUAGES_DIR.glob("*/units.csv"):
+        with path.open(encoding="utf-8", newline="") as fh:
+            produced |= {row["unit"] for row in csv.DictReader(fh) if row["unit"]}
+    missing = {u for u in produced if not re.fullmatch(r"[A-Z]{3}", u)} - known
+    assert not missing, f"units the lexicons produce that expectations/quantities.json would quarantine: {missing}"

@@ -139,12 +139,18 @@ def _counted(text: str, pos: int, language: str) -> str | None:
     fw = function_words(language)
     limit = 2 if language in setting("names", "syllabic_languages") else 1
     words = []
-    for m in regex.finditer(r"\s*([\p{L}\p{M}][\p{L}\p{M}\p{N}-]*)", text[pos : pos + 60]):
+    window = text[pos : pos + 60]
+    linked = regex.match(r"\s*([\p{L}\p{M}]{1,3})(?:\s+|['’])(?=\p{Ll}|\p{Lo})", window)
+    if linked and not any(ch.isupper() for ch in linked.group(1)) and linked.group(1) in fw:
+        # a function word between a number and what it counts: ro '40 de șefi', fr '1,9 million d’habitants',
+        # ar '10100 في عداد' (only before a word that is not a name: '5 in Paris' counts nothing)
+        window, pos = window[linked.end() :], pos + linked.end()
+    for m in regex.finditer(r"\s*([\p{L}\p{M}][\p{L}\p{M}\p{N}-]*)", window):
         if m.start() != (0 if not words else words[-1][1]) and not words:
             break
         w = m.group(1)
         if w.casefold() in fw and len(w) <= 3:
-            break  # 'of', 'di', 'в': what follows a number is then no counted noun (long stop-list words can be)
+            break  # 'of the', 'di', 'в': what follows a number is then no counted noun (long stop-list words can be)
         words.append((w, m.end()))
         if len(words) == limit:
             break
