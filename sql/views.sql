@@ -56,7 +56,9 @@ SELECT k.cluster_id, k.story_id,
        list(DISTINCT k.language ORDER BY k.language) AS languages,
        count(DISTINCT coalesce(c.source_entity_id, c.source_name)) AS origins,
        list(DISTINCT c.source_name ORDER BY c.source_name) AS sources,
-       list(DISTINCT coalesce(a.outlet, a.source_uri) ORDER BY coalesce(a.outlet, a.source_uri)) AS outlets,
+       -- an article whose outlet nobody knows is named by its title, never by a file path
+       list(DISTINCT coalesce(a.outlet, 'outlet unknown: ' || coalesce(a.title, a.article_id))
+            ORDER BY coalesce(a.outlet, 'outlet unknown: ' || coalesce(a.title, a.article_id))) AS outlets,
        min(c.text) AS example
 FROM curated.claim_clusters k
 JOIN curated.claims c USING (claim_id)

@@ -116,3 +116,19 @@ def test_one_input_has_one_identity_however_it_is_named(tmp_path, monkeypatch):
     (tmp_path / "link.txt").symlink_to(SEEDS / "000_e60c2366a82d169a.txt")
     linked, _ = read_files(resolve_source(tmp_path))
     assert linked["source_uri"][0] == str((SEEDS / "000_e60c2366a82d169a.txt").resolve())
+
+
+def test_every_seed_article_has_a_title_and_says_where_it_and_its_date_came_from():
+    from tests.helpers import process
+
+    articles = process(sorted(SEEDS.glob("*.txt")))["articles"]
+    by_file = {
+        uri.rsplit("/", 1)[-1][:3]: row for uri, row in zip(articles["source_uri"], articles.iter_rows(named=True))
+    }
+    assert all(row["title"] for row in by_file.values())
+    assert by_file["001"]["title"] == "Chinese giant Alibaba is under investigation for espionage activities in Europe"
+    assert by_file["001"]["title_source"] == "headline"
+    assert by_file["000"]["title_source"] == "lead" and by_file["000"]["title"].startswith("Sono anni che")
+    assert len(by_file["004"]["title"]) <= 121 and by_file["004"]["title"].endswith("…")  # a long lead, clipped
+    assert (by_file["000"]["published"].isoformat(), by_file["000"]["published_source"]) == ("2023-10-01", "text")
+    assert by_file["001"]["published"] is None and by_file["001"]["published_source"] is None  # never guessed

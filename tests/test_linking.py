@@ -91,3 +91,10 @@ def test_other_story_has_no_disagreement(linked):
     rows = linked.query("""SELECT count(*) AS n FROM curated.contradictions x JOIN curated.articles a
                            ON a.story_id = x.story_id WHERE a.language IN ('fr', 'nl', 'de')""")
     assert rows["n"][0] == 0
+
+
+def test_people_read_outlets_and_titles_not_file_paths(linked):
+    outlets = linked.query("SELECT unnest(outlets) AS o FROM curated.claim_cluster_summary")["o"].to_list()
+    assert outlets and not [o for o in outlets if o.startswith("/") or o.endswith(".txt")], outlets
+    labels = linked.query("SELECT label FROM curated.stories")["label"].to_list()
+    assert all(label and not label.startswith("/") for label in labels), labels

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from flows.config import setting
 from flows.extract import attribution, dates, langid, mentions, quantities, segment
 
 # what extract_batch returns, in the order the steps produce it
@@ -43,15 +44,33 @@ def extract_batch(articles: pl.DataFrame, languages: list[str] | None = None) ->
 
 
 def _titles_from_headlines(articles: pl.DataFrame, sentences: pl.DataFrame) -> pl.DataFrame:
-    """An article without a title (no front matter, no JSONL field) is titled by its headline sentence."""
-    headlines = (
-        sentences.filter(pl.col("kind") == "headline")
+    """An article without a title (no front matter, no JSONL field) is titled by its headline sentence, or
+    failing one by its lead (the first body sentence, clipped); `title_source` says which."""
+    first = lambda kind: (  # noqa: E731  the first sentence of `kind` per article
+        sentences.filter(pl.col("kind") == kind)
         .sort("position")
         .group_by("article_id", maintain_order=True)
-        .agg(pl.col("text").first().alias("_headline"))
+        .agg(pl.col("text").first().alias(f"_{kind}"))
+    )
+    limit = setting("ingest", "lead_title_chars")
+    lead = pl.col("_body").str.strip_chars()
+    clipped = (
+        pl.when(lead.str.len_chars() <= limit)
+        .then(lead)
+        .otherwise(lead.str.slice(0, limit).str.replace(r"\s+\S*$", "") + "…")
     )
     return (
-        articles.join(headlines, on="article_id", how="left")
-        .with_columns(pl.coalesce(pl.col("title"), pl.col("_headline")).alias("title"))
-        .drop("_headline")
+        articles.join(first("headline"), on="article_id", how="left")
+        .join(first("body"), on="article_id", how="left")
+        .with_columns(
+            pl.when(pl.col("title").is_not_null())
+            .then(pl.lit("metadata"))
+            .when(pl.col("_headline").is_not_null())
+            .then(pl.lit("headline"))
+            .when(pl.col("_body").is_not_null())
+            .then(pl.lit("lead"))
+            .alias("title_source"),
+            pl.coalesce(pl.col("title"), pl.col("_headline"), clipped).alias("title"),
+        )
+        .drop("_headline", "_body")
     )

@@ -44,6 +44,7 @@ INGEST_COLUMNS = (
     "author",
     "published",
     "published_precision",
+    "published_source",
     "text",
     "original_text",
     "body_start",
@@ -398,14 +399,17 @@ def _add_article(batch: _Batch, uri: str, body: str, meta: dict) -> None:
         return batch.reject(uri, f"oversized: {len(text)} characters of text (limit {setting('ingest', 'max_chars')})")
     body_start, inline_date, inline_precision = split_inline_metadata(text)
     published, precision = parse_date(meta.get("published"))
+    published_source = "metadata" if published is not None else None
     if published is None:
         published, precision = inline_date, inline_precision
+        published_source = "text" if published is not None else None
     row = {
         "article_id": content_id(text),
         "source_uri": uri,
         **fields,
         "published": published,
         "published_precision": precision,
+        "published_source": published_source,
         "text": text,
         "original_text": _SURROGATE.sub("\ufffd", body),
         "body_start": body_start,

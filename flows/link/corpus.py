@@ -122,10 +122,11 @@ def outlets(articles: pl.DataFrame, citations: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _lead(title: str | None, text: str, body_start: int) -> str:
-    """What an article is about, in its first words: its title (when given) and its lead."""
+def _lead(title: str | None, text: str, body_start: int, title_source: str | None = None) -> str:
+    """What an article is about, in its first words: its title (when it is not the lead itself) and its lead."""
     body = text[body_start or 0 :]
-    return (f"{title}. " if title and not body.startswith(title) else "") + body[:LEAD_CHARS]
+    own_title = title and title_source != "lead" and not body.startswith(title)
+    return (f"{title}. " if own_title else "") + body[:LEAD_CHARS]
 
 
 def story_items(
@@ -139,8 +140,10 @@ def story_items(
     per_article: dict[str, Counter] = {aid: Counter() for aid in articles["article_id"]}
     for aid, eid in mentions.iter_rows():
         per_article.setdefault(aid, Counter())[eid] += 1
-    rows = articles.select("article_id", "title", "text", "body_start", "published", "published_precision").to_dicts()
-    vectors = embedder.vectors([_lead(r["title"], r["text"], r["body_start"]) for r in rows])
+    rows = articles.select(
+        "article_id", "title", "title_source", "text", "body_start", "published", "published_precision"
+    ).to_dicts()
+    vectors = embedder.vectors([_lead(r["title"], r["text"], r["body_start"], r["title_source"]) for r in rows])
     items = [
         stories.StoryItem(
             r["article_id"],
