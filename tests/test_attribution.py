@@ -97,3 +97,24 @@ def test_unattributable_claims_have_no_source():
     out = process([FIXTURES / "unattributed.txt"])
     assert out["claims"].height == 3
     assert out["claims"]["source_name"].null_count() == 3
+
+
+def test_a_description_after_according_to_is_the_source_and_its_mention(tmp_path):
+    """'nach Angaben der Besatzung': the crew is the source; the run of capitalised nouns around it is
+    dropped for the speaker's mention, and no mention id is reused (ids are the mentions' primary key)."""
+    from tests.helpers import process
+
+    path = tmp_path / "de.txt"
+    path.write_text(
+        "Schiffsunglück in Baltimore\n\nNach Angaben der Besatzung gab es auf dem Schiff von Kapitän Hans Müller "
+        "ein Problem mit dem Strom in Baltimore. Laut Rettungskräften sind mindestens sechs "
+        "Menschen vermisst worden, teilte die Polizei in Baltimore mit.\n",
+        encoding="utf-8",
+    )
+    out = process([path])
+    sources = out["claims"].select("source_name", "attribution").rows()
+    assert ("Besatzung", "according_to") in sources and ("Rettungskräften", "according_to") in sources
+    mentions = out["mentions"]
+    assert {"Besatzung", "Rettungskräften"} <= set(mentions["surface"])
+    assert "Angaben der Besatzung" not in set(mentions["surface"])
+    assert mentions["mention_id"].is_unique().all()

@@ -232,7 +232,6 @@ def _phrase_after(text: str, cue_end: int, language: str) -> str | None:
     names = name_spans(text, language, cue_end, toks[-1][1])
     if names:
         head = tokens(text, toks[0][0], names[0].start)
-        fw = function_words(language)
         if (
             is_cased(phrase)
             and len(toks) <= _MAX_PHRASE_TOKENS

@@ -77,13 +77,15 @@ class _ArticleMentions:
         self.article_id, self.language = article_id, language
         self.rows: list[dict] = []
         self.edges: list[dict] = []
+        self.added = 0  # numbers mention ids: rows can be dropped again, an id is never reused
         # words this article writes in lower case: a capitalised one at a sentence start is no name
         self.lower_words = {w for w in re.findall(r"\w+", text) if w.islower()}
 
     def add(self, sid: str, base: int, start: int, end: int, surface: str, key: str, how: str, hint: str):
+        self.added += 1
         self.rows.append(
             {
-                "mention_id": f"{sid}-m{len(self.rows):03d}",
+                "mention_id": f"{sid}-m{self.added - 1:03d}",
                 "article_id": self.article_id,
                 "sentence_id": sid,
                 "entity_key": key,

@@ -262,19 +262,29 @@ def _number_quantity(text: str, m: re.Match, language: str) -> dict | None:
     return dict(start=start, end=end, value=value, unit=unit, dimension=dimension, counted=counted)
 
 
+@cache
+def _measure_before_pattern(language: str) -> regex.Pattern | None:
+    """A measure_before word ending the text, with at most a short word after it (checked to be a
+    function word): 'magnitude 7.6', 'magnitude of 7.6', zh '规模7.6'."""
+    words = unit_words(language).get("measure_before", [])
+    if not words:
+        return None
+    alts = [("" if unspaced(w.surface) else r"(?<![\p{L}\p{M}])") + regex.escape(w.surface) for w in words]
+    return regex.compile(r"(?P<word>" + "|".join(alts) + r")(?:\s+(?P<fw>[\p{L}\p{M}]{1,4}))?[\s:]*$", regex.IGNORECASE)
+
+
 def _measure_before(text: str, start: int, language: str) -> tuple[str, int] | None:
-    """(unit, where the word starts) when a measure_before word ends just before the number at `start`, with
-    at most a short function word between ('magnitude 7.6', 'magnitude of 7.6', 'terremoto di magnitudo 6.8')."""
-    head = text[max(0, start - 40) : start]
-    offset = start - len(head)
-    for w in unit_words(language).get("measure_before", []):
-        tail = r"\s*" if unspaced(w.surface) else r"(?<![\p{L}\p{M}])"
-        m = regex.search(
-            tail + regex.escape(w.surface) + r"(?:\s+(?P<fw>[\p{L}\p{M}]{1,4}))?[\s:]*$", head, regex.IGNORECASE
-        )
-        if m and (m["fw"] is None or m["fw"].casefold() in function_words(language)):
-            return w.unit, offset + m.start() + len(m.group(0)) - len(m.group(0).lstrip())
-    return None
+    """(unit, where the word starts) when a measure_before word ends just before the number at `start`."""
+    pattern = _measure_before_pattern(language)
+    if pattern is None:
+        return None
+    lo = max(0, start - 40)
+    m = pattern.search(text, lo, start)
+    if m is None or (m["fw"] is not None and m["fw"].casefold() not in function_words(language)):
+        return None
+    folded = m["word"].casefold()
+    unit = next(w.unit for w in unit_words(language)["measure_before"] if w.surface.casefold() == folded)
+    return unit, m.start("word")
 
 
 @cache

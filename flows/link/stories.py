@@ -185,12 +185,11 @@ def pair_features(articles: list[str], positions: list[int], vectors: np.ndarray
         order = members[np.argsort(np.asarray(positions)[members], kind="stable")]
         rank[order] = np.arange(len(members)) / max(1, len(members) - 1)
     lead = (rank[:, None] + rank[None, :]) / 2
-    shared = np.zeros((n, n))
-    for i in range(n):
-        if anchors[i]:
-            for j in range(i + 1, n):
-                if anchors[j]:
-                    shared[i, j] = shared[j, i] = len(anchors[i] & anchors[j])
+    vocabulary = {a: k for k, a in enumerate(sorted(set().union(*anchors)))}
+    incidence = np.zeros((n, len(vocabulary)))
+    for i, found in enumerate(anchors):
+        incidence[i, [vocabulary[a] for a in found]] = 1.0
+    shared = incidence @ incidence.T  # anchors each pair shares
     out = {"cosine": sims, "margin": margin, "lead": lead, "anchors": shared}
     for m in out.values():
         m[same] = np.nan
