@@ -269,28 +269,36 @@ def lowercase_aliases() -> frozenset[str]:
 # ---------------------------------------------------------------- names in scripts without capitals
 
 
-@cache
-def _uncased_automaton(language: str):
-    """An Aho-Corasick automaton over the known names written in scripts without capitals (Arabic, Hebrew,
-    Devanagari, Georgian, Hangul, Han, kana, Thai...): there, names cannot be found by capitalisation."""
-    import ahocorasick
+def _uncased_entries(names) -> list[tuple[str, Entry]]:
+    return [(key, entry) for key, entry in names if not is_cased(key) and len(key) >= (2 if unspaced(key) else 3)]
 
+
+@cache
+def _uncased_shared() -> dict[str, Entry]:
+    """Listed names and cities in scripts without capitals: the same for every language, so filtered once."""
     names: dict[str, Entry] = {}
-    for key, entry in territory_names(language).items():
-        names.setdefault(key, entry)
     for key, (entry, _) in _listed().items():
         names.setdefault(key, entry)
     for key, entry in _cities().items():
         names.setdefault(key, entry)
-    automaton = ahocorasick.Automaton()
-    count = 0
-    for key, entry in names.items():
-        if is_cased(key) or len(key) < (2 if unspaced(key) else 3):
-            continue
-        automaton.add_word(key, (len(key), entry))
-        count += 1
-    if not count:
+    return dict(_uncased_entries(names.items()))
+
+
+@cache
+def _uncased_automaton(language: str):
+    """An Aho-Corasick automaton over the known names written in scripts without capitals (Arabic, Hebrew,
+    Devanagari, Georgian, Hangul, Han, kana, Thai...): there, names cannot be found by capitalisation.
+    The language's own territory names come first (they win a shared key), then listed names, then cities."""
+    import ahocorasick
+
+    names = dict(_uncased_entries(territory_names(language).items()))
+    for key, entry in _uncased_shared().items():
+        names.setdefault(key, entry)
+    if not names:
         return None
+    automaton = ahocorasick.Automaton()
+    for key, entry in names.items():
+        automaton.add_word(key, (len(key), entry))
     automaton.make_automaton()
     return automaton
 
