@@ -53,6 +53,53 @@ def seed_run(prefect_backend, tmp_path_factory, worker_id):
     return summary, warehouse
 
 
+@pytest.fixture(scope="session")
+def prefect_home(tmp_path_factory, worker_id):
+    """A factory of Prefect homes whose database is already migrated: `prefect_home(folder)` -> str.
+
+    A fresh PREFECT_HOME costs every process that starts an API server in it ~10 s of migrations and
+    block registration; the tests that run `newsflow` in subprocesses each want their own home (as two
+    terminals would), so one home is migrated per session (by booting the server once) and copied."""
+    import sqlite3
+
+    from filelock import FileLock
+
+    root = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        root = root.parent
+    template = root / "prefect-home-template"
+    with FileLock(str(root / "prefect-home-template.lock")):
+        if not (template / "prefect.db").exists():
+            from flows.app.process import ApiServer
+
+            building = root / "prefect-home-building"
+            shutil.rmtree(building, ignore_errors=True)
+            building.mkdir()
+            saved = os.environ["PREFECT_HOME"]
+            os.environ["PREFECT_HOME"] = str(building)
+            try:
+                server = ApiServer().start()
+                server.wait_ready(180)
+                server.stop()
+            finally:
+                os.environ["PREFECT_HOME"] = saved
+            building.rename(template)
+
+    def make(folder: Path) -> str:
+        folder.mkdir(parents=True, exist_ok=True)
+        for extra in template.glob("*.toml"):  # memo_store.toml: block registration already done
+            shutil.copy(extra, folder / extra.name)
+        source, target = sqlite3.connect(template / "prefect.db"), sqlite3.connect(folder / "prefect.db")
+        try:
+            source.backup(target)  # a consistent copy, WAL included
+        finally:
+            source.close()
+            target.close()
+        return str(folder)
+
+    return make
+
+
 @pytest.fixture()
 def query(seed_run):
     from flows.warehouse.store import Warehouse

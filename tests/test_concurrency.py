@@ -15,9 +15,9 @@ from tests.conftest import FIXTURES, ROOT, SEEDS
 from tests.test_pipeline import assert_same, snapshot
 
 
-def newsflow_run(tmp_path, name: str, *args: str) -> subprocess.Popen:
+def newsflow_run(home: str, *args: str) -> subprocess.Popen:
     """`newsflow run` in its own process with its own Prefect home (as two terminals or a schedule would)."""
-    env = {**os.environ, "PREFECT_HOME": str(tmp_path / f"prefect-{name}")}
+    env = {**os.environ, "PREFECT_HOME": home}
     return subprocess.Popen(
         [sys.executable, "-m", "flows.app.cli", "run", *args],
         cwd=ROOT,
@@ -36,11 +36,17 @@ def wait_for_lock(warehouse, process, seconds=120):
         time.sleep(0.05)
 
 
-def test_second_run_fails_fast_with_a_clear_message_while_the_first_publishes(tmp_path):
+def test_second_run_fails_fast_with_a_clear_message_while_the_first_publishes(tmp_path, prefect_home):
     warehouse = tmp_path / "w.duckdb"
-    first = newsflow_run(tmp_path, "a", "--source", str(SEEDS), "--warehouse", str(warehouse))
+    first = newsflow_run(prefect_home(tmp_path / "prefect-a"), "--source", str(SEEDS), "--warehouse", str(warehouse))
     wait_for_lock(warehouse, first)
-    second = newsflow_run(tmp_path, "b", "--source", str(FIXTURES / "economy_en.txt"), "--warehouse", str(warehouse))
+    second = newsflow_run(
+        prefect_home(tmp_path / "prefect-b"),
+        "--source",
+        str(FIXTURES / "economy_en.txt"),
+        "--warehouse",
+        str(warehouse),
+    )
     out_b, err_b = second.communicate(timeout=300)
     out_a, err_a = first.communicate(timeout=600)
     assert first.returncode == 0, err_a
@@ -55,13 +61,12 @@ def test_second_run_fails_fast_with_a_clear_message_while_the_first_publishes(tm
     assert wh.query("SELECT status FROM audit.runs")["status"].to_list() == ["published"]
 
 
-def test_second_run_queues_behind_the_first_when_asked_to_wait(tmp_path):
+def test_second_run_queues_behind_the_first_when_asked_to_wait(tmp_path, prefect_home):
     """The first writer is held here so the overlap is certain; the run waits, then publishes."""
     warehouse = tmp_path / "w.duckdb"
     with lock.writer(warehouse, "first-run"):
         second = newsflow_run(
-            tmp_path,
-            "b",
+            prefect_home(tmp_path / "prefect-b"),
             "--source",
             str(sorted(SEEDS.glob("*.txt"))[0]),
             "--warehouse",

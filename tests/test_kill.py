@@ -176,10 +176,10 @@ class Run:
 
 
 class Lane:
-    def __init__(self, index: int, sources: tuple[Path, Path], tmp: Path, kills: list[tuple[str, float]]):
+    def __init__(self, index: int, sources: tuple[Path, Path], tmp: Path, kills: list[tuple[str, float]], home: str):
         self.index, self.sources = index, sources
         self.warehouse = tmp / f"lane{index}" / "w.duckdb"
-        self.home = tmp / f"lane{index}" / "prefect"
+        self.home = home
         self.plan = kills
         self.events: list[dict] = []  # one per run: source, moment, outcome, version after
 
@@ -259,9 +259,12 @@ def two_sources(tmp_path):
     return a, b
 
 
-def test_kill_9_at_random_moments_leaves_a_whole_version_and_nothing_running(tmp_path, two_sources):
+def test_kill_9_at_random_moments_leaves_a_whole_version_and_nothing_running(tmp_path, two_sources, prefect_home):
     t0 = time.monotonic()
-    lanes = [Lane(i, two_sources, tmp_path, kills) for i, kills in enumerate(plan())]
+    lanes = [
+        Lane(i, two_sources, tmp_path, kills, prefect_home(tmp_path / f"lane{i}" / "prefect"))
+        for i, kills in enumerate(plan())
+    ]
     with ThreadPoolExecutor(2) as pool:
         for future in [pool.submit(lane.kill_runs) for lane in lanes]:
             future.result()
@@ -343,7 +346,7 @@ def test_probing_the_lock_does_not_make_a_starting_run_fail(tmp_path):
         prober.join()
 
 
-def test_a_failed_run_prints_one_line_and_leaves_the_details_in_its_log_file(tmp_path):
+def test_a_failed_run_prints_one_line_and_leaves_the_details_in_its_log_file(tmp_path, prefect_home):
     """Subprocess level (the real entry point, stderr a pipe): apart from the timestamped progress lines,
     stderr holds exactly one line; Prefect's tracebacks go to <warehouse>.log; audit.runs has the reason."""
     source = tmp_path / "a"
@@ -357,7 +360,7 @@ def test_a_failed_run_prints_one_line_and_leaves_the_details_in_its_log_file(tmp
         f"sys.argv = ['newsflow', 'run', '--source', {str(source)!r}, '--warehouse', {str(warehouse)!r}]\n"
         "cli.entrypoint()\n"
     )
-    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect")}
+    env = {**os.environ, "PREFECT_HOME": prefect_home(tmp_path / "prefect")}
     env.pop("PREFECT_API_URL", None)
     proc = subprocess.Popen(
         [sys.executable, "-c", script],

@@ -41,7 +41,7 @@ def is_lock_conflict(exc: Exception) -> bool:
     return "lock" in str(exc).lower()
 
 
-def test_readers_polling_through_a_run_do_not_fail_it_and_see_whole_versions(tmp_path):
+def test_readers_polling_through_a_run_do_not_fail_it_and_see_whole_versions(tmp_path, prefect_home):
     seeds = sorted(SEEDS.glob("*.txt"))
     first, second = tmp_path / "first", tmp_path / "second"
     first.mkdir()
@@ -51,7 +51,7 @@ def test_readers_polling_through_a_run_do_not_fail_it_and_see_whole_versions(tmp
     for f in seeds[2:4]:
         shutil.copy(f, second / f.name)
     warehouse = tmp_path / "w.duckdb"
-    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect")}
+    env = {**os.environ, "PREFECT_HOME": prefect_home(tmp_path / "prefect")}
     env.pop("PREFECT_API_URL", None)
     r = newsflow("run", "--source", str(first), "--warehouse", str(warehouse), env=env)
     assert r.returncode == 0, r.stderr
