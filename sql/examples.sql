@@ -1,7 +1,9 @@
 -- Example queries. Run any of them with:  newsflow sql "<query>"  (or open warehouse/news.duckdb in duckdb)
 
--- 1. What was published, per article
-SELECT title, language, sentences, claims, cites FROM curated.article_overview ORDER BY language;
+-- 1. What was published, per article: its title, publisher and date ('unknown' when no front matter or
+--    date stamp gives them), the outlets its source line credits, and what was drawn from it
+SELECT title, language, outlet, published, credits, sentences, claims, cites
+FROM curated.article_overview ORDER BY language;
 
 -- 2. Every claim with who it is attributed to, and how
 SELECT a.language, c.source_name, c.attribution, c.cue, c.text

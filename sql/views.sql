@@ -1,9 +1,22 @@
 -- Views users query. Re-created on every run (CREATE OR REPLACE), so editing this file is enough.
 
--- One row per published article with what was drawn from it.
+-- One row per published article with what was drawn from it. The publisher and the date are only known
+-- from front matter (or a date stamp opening the text): a source line ("Source: Today IT", "Källor:
+-- Financial Times och Security Affairs") names where the story came from, not who published it, so those
+-- outlets are shown apart as `credits` and an unknown publisher or date says 'unknown', never a guess.
 CREATE OR REPLACE VIEW curated.article_overview AS
-SELECT a.article_id, a.title, a.language, a.language_confidence, a.language_flags, a.published,
-       a.source_uri,
+SELECT a.article_id, a.title, a.title_source, a.language, a.language_confidence, a.language_flags,
+       coalesce(a.outlet, 'unknown') AS outlet,
+       (SELECT list(DISTINCT c.name ORDER BY c.name) FROM curated.citations c
+          JOIN curated.mentions m ON m.article_id = c.article_id AND m.entity_id = c.entity_id
+          JOIN curated.sentences s ON s.sentence_id = m.sentence_id
+         WHERE c.article_id = a.article_id AND s.kind = 'source_line') AS credits,
+       CASE a.published_precision
+            WHEN 'day' THEN strftime(a.published, '%Y-%m-%d')
+            WHEN 'month' THEN strftime(a.published, '%Y-%m')
+            WHEN 'year' THEN strftime(a.published, '%Y')
+            ELSE 'unknown' END AS published,
+       a.published_source, a.source_uri,
        (SELECT count(*) FROM curated.sentences s WHERE s.article_id = a.article_id) AS sentences,
        (SELECT count(*) FROM curated.claims c WHERE c.article_id = a.article_id) AS claims,
        (SELECT list(name ORDER BY name) FROM curated.citations c WHERE c.article_id = a.article_id) AS cites

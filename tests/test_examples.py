@@ -28,10 +28,26 @@ def test_example_query_runs_on_the_seeds(seed_run, sql):
     assert rows or any(marker in sql for marker in MAY_BE_EMPTY), sql
 
 
-def test_the_first_example_titles_the_seed_articles_that_have_a_headline(seed_run):
+def test_the_first_example_gives_every_seed_a_title_publisher_date_and_its_credits(seed_run):
     con = duckdb.connect(str(seed_run[1]), read_only=True)
     try:
-        titled = con.execute("SELECT count(*) FROM curated.article_overview WHERE title IS NOT NULL").fetchone()[0]
+        rows = con.execute(
+            "SELECT language, title, title_source, outlet, published, credits FROM curated.article_overview"
+        ).fetchall()
     finally:
         con.close()
-    assert titled >= 2  # the English and Swedish seeds open with a headline block
+    by_language = {r[0]: r[1:] for r in rows}
+    assert sorted(by_language) == ["en", "it", "pl", "sv", "vi"]
+    assert all(title and outlet and published for title, _, outlet, published, _ in by_language.values())
+    # the English and Swedish seeds open with a headline block; the rest are titled by their lead
+    assert {lang for lang, r in by_language.items() if r[1] == "headline"} == {"en", "sv"}
+    # no seed has front matter: the publisher is unknown, never a credited outlet passed off as one
+    assert {r[2] for r in by_language.values()} == {"unknown"}
+    # only the Italian seed is dated ("date 2023-10", month precision), the rest say so
+    assert {lang: r[3] for lang, r in by_language.items() if r[3] != "unknown"} == {"it": "2023-10"}
+    # what each source line credits ("Source: Today IT", "Källor: Financial Times och Security Affairs", "(Theo FT)")
+    assert by_language["en"][4] == ["Today IT"]
+    assert by_language["sv"][4] == ["Financial Times", "Security Affairs"]
+    assert by_language["pl"][4] == ["Financial Times", "Polska Agencja Prasowa"]
+    assert by_language["vi"][4] == ["Financial Times"]
+    assert by_language["it"][4] is None
