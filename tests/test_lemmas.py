@@ -6,7 +6,7 @@ from simplemma import Lemmatizer
 from simplemma.strategies import DefaultStrategy
 from simplemma.strategies.dictionaries import DefaultDictionaryFactory
 
-from flows.lexicon.lemmas import IndexedDictionaryFactory, IndexedDictionary
+from flows.lexicon.lemmas import IndexedDictionary, IndexedDictionaryFactory
 
 
 def test_the_index_gives_simplemmas_lemmas_and_is_built_once(tmp_path):
