@@ -4,7 +4,7 @@ from functools import cache
 
 import polars as pl
 
-from flows.extract.mentions import extract_mentions
+from flows.extract.mentions import extract_mentions, name_key
 from flows.lexicon import gazetteer
 from flows.link.entities import resolve
 from tests.conftest import FIXTURES
@@ -101,3 +101,55 @@ def test_entities_in_german_and_french_articles():
     names = set(ents["name"])
     assert {"Hamburg", "Marseille", "Deutsche Presse-Agentur", "Agence France-Presse"} <= names
     assert "Antwerp" in names  # "Antwerpen" in the Dutch article
+
+
+def test_a_name_after_a_title_or_place_is_the_name_written_alone():
+    rows = [
+        # (article, language, surface): a title, a country written before the name, a descriptor before a place
+        ("a1", "en", "President-elect Donald Trump"),
+        ("a2", "fr", "Donald Trump"),
+        ("a3", "ru", "США Дональд Трамп"),
+        ("a4", "ru", "Дональд Трамп"),
+        ("a5", "de", "die Stadt Derna"),
+        ("a6", "it", "Derna"),
+        ("a7", "en", "Maryland Governor Wes Moore"),
+        ("a8", "en", "Wes Moore"),
+        # not a title: a first name, an airline, a club, a bank
+        ("a1", "en", "Brigitte Macron"),
+        ("a2", "fr", "Macron"),
+        ("a3", "en", "Air France"),
+        ("a4", "fr", "France"),
+        ("a5", "es", "Real Madrid"),
+        ("a6", "es", "Madrid"),
+        ("a7", "en", "Bank of America"),
+        ("a8", "en", "America"),
+    ]
+
+    def key(surface, language):
+        entry = gazetteer.lookup(surface, language)
+        return entry.key if entry is not None else name_key(surface)
+
+    mentions = pl.DataFrame(
+        [
+            {
+                "entity_key": key(s, lang),
+                "surface": s,
+                "type_hint": "MISC",
+                "article_id": a,
+                "language": lang,
+                "how": "name",
+            }
+            for a, lang, s in rows
+        ]
+    )
+    edges = pl.DataFrame(schema={"key_a": pl.String, "key_b": pl.String, "reason": pl.String})
+    _, _, resolved, _ = resolve(mentions, edges, {})
+    entity = dict(zip(resolved["surface"], resolved["entity_id"]))
+    assert entity["President-elect Donald Trump"] == entity["Donald Trump"]
+    assert entity["США Дональд Трамп"] == entity["Дональд Трамп"]
+    assert entity["die Stadt Derna"] == entity["Derna"]
+    assert entity["Maryland Governor Wes Moore"] == entity["Wes Moore"]
+    assert entity["Brigitte Macron"] != entity["Macron"]
+    assert entity["Air France"] != entity["France"]
+    assert entity["Real Madrid"] != entity["Madrid"]
+    assert entity["Bank of America"] != entity["America"]

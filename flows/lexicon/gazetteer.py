@@ -222,6 +222,11 @@ def org_words(language: str) -> frozenset[str]:
     return _word_list("org_word", language)
 
 
+def cue_words(language: str, kind: str) -> frozenset[str]:
+    """The language's (and mul's) cues of one kind, folded."""
+    return _word_list(kind, language)
+
+
 @cache
 def _cities_by_key() -> dict[str, Entry]:
     return {e.key: e for e in _cities().values()}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter, defaultdict
+from functools import lru_cache
 
 import polars as pl
 
@@ -74,6 +75,10 @@ def resolve(mentions: pl.DataFrame, edges: pl.DataFrame, languages: dict[str, st
             if len(base) >= len("NAME:") + 4 and base in names:
                 uf.union(base, k)
                 break
+    # a name written after a title, a role or a place ("President-elect Donald Trump", "США Дональд Трамп",
+    # "die Stadt Derna") is the name the corpus also writes alone
+    for key, target in _titled_names(mentions, keys).items():
+        uf.union(target, key)
     # one name in several scripts or spellings ('Илон Маск' / 'Elon Musk', 'Zelensky' / 'Zelenskyy'): the same
     # long consonant skeleton (flows/lexicon/names.py) is taken to be one person
     by_skeleton = defaultdict(list)
@@ -127,6 +132,97 @@ def resolve(mentions: pl.DataFrame, edges: pl.DataFrame, languages: dict[str, st
         resolved,
         key_to_id,
     )
+
+
+def _is_title_word(word: str, language: str, descriptors: frozenset[str]) -> bool:
+    """A word that may stand before a name without being part of it: a function word, a dictionary word of
+    the language, a known place or its adjective ("US", "США", "Belgian"), or a descriptor ("Stadt")."""
+    from flows.lexicon import lemmas
+    from flows.lexicon.names import function_words
+
+    parts = [p for p in word.split("-") if p]
+    if not parts:
+        return False
+    for part in parts:
+        low = part.casefold()
+        if low in function_words(language) or fold(part) in descriptors:
+            continue
+        if fold(part) in gazetteer.org_words(language):
+            return False  # "Bank of America", "Ministry of ...": the words make the name
+        if lemmas.is_known(low, language) or gazetteer.lookup(part, language) is not None:
+            continue
+        if gazetteer.demonym(part, part, language) is not None:
+            continue
+        return False
+    return True
+
+
+@lru_cache(maxsize=256)
+def _descriptors(language: str) -> frozenset[str]:
+    """Descriptor nouns of places and people ("die Stadt" -> "stadt"), without their articles."""
+    from flows.lexicon.names import function_words
+
+    words = set()
+    for kind in ("descriptor_loc", "descriptor_per"):
+        for phrase in gazetteer.cue_words(language, kind):
+            words |= {w for w in phrase.split() if w not in function_words(language)}
+    return frozenset(words)
+
+
+def _titled_names(mentions: pl.DataFrame, keys: set[str]) -> dict[str, str]:
+    """NAME key -> the key of the name it ends with, when every word before that name is a title word.
+
+    The name must be one the corpus writes as a mention of its own (or a known place). A name of two or
+    more words may follow any title words; a single word only a place after descriptors or function
+    words ("die Stadt Derna", not "Air France" or "Real Madrid")."""
+    out: dict[str, str] = {}
+    seen = set()
+    for key, surface, language in mentions.select("entity_key", "surface", "language").iter_rows():
+        if not key.startswith("NAME:") or (key, language) in seen or key in out:
+            continue
+        seen.add((key, language))
+        words = surface.split()
+        if len(words) < 2:
+            continue
+        descriptors = _descriptors(language)
+        for i in range(1, len(words)):
+            suffix = " ".join(words[i:])
+            if len(suffix) < 4:
+                break
+            target = None
+            entry = gazetteer.lookup(suffix, language)
+            if entry is not None and (len(words) - i >= 2 or entry.type == "LOC"):
+                target = entry.key
+            elif len(words) - i >= 2 and name_key(suffix) in keys and name_key(suffix) != key:
+                target = name_key(suffix)
+            if target is None:
+                continue
+            prefix = words[:i]
+            if len(words) - i >= 2:
+                ok = all(_is_title_word(w, language, descriptors) for w in prefix)
+            else:
+                ok = all(_is_place_descriptor(w, language, descriptors) for w in prefix)
+            if ok:
+                out[key] = target
+            break  # the longest name that is known decides: a shorter suffix is part of it
+    return out
+
+
+def _is_place_descriptor(word: str, language: str, descriptors: frozenset[str]) -> bool:
+    """'die', 'Stadt', 'US-Stadt': function words, descriptors and places, hyphenated or not."""
+    parts = [p for p in word.split("-") if p]
+    return bool(parts) and all(
+        fold(p) in descriptors
+        or p.casefold() in _function_words(language)
+        or getattr(gazetteer.lookup(p, language), "type", None) == "LOC"
+        for p in parts
+    )
+
+
+def _function_words(language: str) -> frozenset[str]:
+    from flows.lexicon.names import function_words
+
+    return function_words(language)
 
 
 def _gazetteer_entries(keys) -> dict[str, gazetteer.Entry]:
