@@ -73,6 +73,10 @@ UNIT_KINDS = {
     "ordinal_stem": "an ordinal written glued onto the next word, with its value: de 'fünft' (fünftgrößte) 5",
     "measure": "a scale written after a number that measures what it names (unit magnitude): 'Richter', el 'Ρίχτερ'",
     "measure_before": "a word before a number that makes it that measure (unit magnitude): 'magnitude', zh '规模'",
+    "duration": "a time unit the calendar data lacks (unit year..second): 'minutes', ar 'عاما', de 'jährige'",
+    "clock_before": "a word before a number that makes it a time of day, no quantity: ja '午後', ko '오후'",
+    "clock_after": "a word after a number that makes it an hour of the day, no quantity: zh '時', ko '시'",
+    "serial": "a word after a number that makes it a name in a series, no quantity: zh '号', ko '호'",
 }
 
 
