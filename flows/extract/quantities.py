@@ -42,6 +42,8 @@ _ARABIC_SEPARATORS = {"\u066b": ".", "\u066c": ","}  # Arabic decimal and thousa
 _NEXT_WORD = regex.compile(r"(?:\s+|-)[«»„“\"‹]?([\p{L}\p{M}]+)")
 _WORD_THEN_SPACE = regex.compile(r"([\p{L}\p{M}]+)(?:\s+|['’])")
 _PERCENT_BEFORE = regex.compile(r"%\s?$")
+_GROUPED = re.compile(r"\d{1,3}(?:[.,\u00a0\u202f']\d{3})+")
+_LOWER_WORD = regex.compile(r"\s\p{Ll}[\p{Ll}\p{M}]+(?=\s)")
 _LETTER = regex.compile(r"[\p{L}\p{M}]")
 _CASED_LETTER = regex.compile(r"[\p{Lu}\p{Ll}\p{Lt}]")
 UNIT_KINDS_WITH_FACTOR = ("area", "mass", "length")
@@ -203,6 +205,7 @@ def extract_sentence(text: str, language: str, masked: list[tuple[int, int]]) ->
     _ordinals(text, language, found, free)  # before number words: vi 'thứ năm' is 'fifth', not 'five'
     _number_words(text, language, found, free)
     _listed_measures(text, language, numbers, found, free)
+    _ranges(text, language, found, free)
     return sorted(found, key=lambda q: q["start"])
 
 
@@ -240,7 +243,10 @@ def _number_quantity(text: str, m: re.Match, language: str) -> dict | None:
         measure = _measure_before(text, start, language)  # 'magnitude 7.6', zh '规模7.6'
         if measure is not None and 0 < value < 10:  # a magnitude scale ends at 10: 'Stärke von 5000' is no magnitude
             return dict(start=measure[1], end=end, value=value, unit=measure[0], dimension="measure", counted=None)
-    return _quantity_after(text, start, end, value, language, unit, dimension, plain_year=is_plain_year)
+    grouped = bool(_GROUPED.fullmatch(m.group(1)))  # '1.000', '10,000': written as an amount, never a code
+    return _quantity_after(
+        text, start, end, value, language, unit, dimension, plain_year=is_plain_year, grouped=grouped
+    )
 
 
 def _quantity_after(
@@ -253,6 +259,7 @@ def _quantity_after(
     dimension: str = "count",
     plain_year: bool = False,
     spelled: bool = False,
+    grouped: bool = False,
 ) -> dict | None:
     """What follows a number (digits or words) from `end`: a scale, a unit, a time unit, what it counts."""
     counted = None
@@ -284,7 +291,15 @@ def _quantity_after(
                     value = round(value * hit[0].value, 6)  # dunam -> 1000 m2
                 end = hit[1]
                 break
-    if dimension == "count" and (duration := _duration(text, end, language)):
+    duration = None
+    if dimension == "count":
+        duration = _duration(text, end, language) or (spelled and _glued_duration(text, end, language)) or None
+        between = _LOWER_WORD.match(text, end)
+        if duration is None and between is not None and between.group(0).strip() in function_words(language):
+            duration = _duration(text, between.end(), language)  # 'three more days', 'fünf weitere Jahre'
+            if duration is not None and text[between.end()] not in " \u00a0":
+                duration = None  # (a noun between is what the number counts: '5 people days ago')
+    if duration is not None:
         return dict(start=start, end=duration[1], value=value, unit=duration[0], dimension="duration", counted=None)
     if dimension == "count":
         if _match_word(text, end, language, "serial") or _match_word(text, pos, language, "serial"):
@@ -294,10 +309,11 @@ def _quantity_after(
             return None  # a code glued to the number: 5G, 4K, 3D
         counted = _counted(text, end, language)
         if plain_year and not scale and not (nxt and unspaced(nxt) and nxt.isalpha()):
-            if counted is None or counted[:1].isupper() or counted.casefold() in function_words(language):
+            noun = counted is not None and text.startswith(counted, pos) and len(counted) >= 3
+            if not noun or counted[:1].isupper() or counted.casefold() in function_words(language):
                 return None  # a year: flows/extract/dates.py (but zh '2000人', ar '1832 جريحا' count people)
-        if counted is None and not scale:
-            return None  # a bare number with nothing counted ('Il Sole 24 Ore'): not a quantity
+        if counted is None and not scale and not grouped:
+            return None  # a bare number with nothing counted ('Il Sole 24 Ore'): not a quantity ('1.000' is)
     return dict(start=start, end=end, value=value, unit=unit, dimension=dimension, counted=counted)
 
 
@@ -386,6 +402,78 @@ def _listed_measures(text: str, language: str, numbers: list, found: list[dict],
             current = new
 
 
+def _ranges(text: str, language: str, found: list[dict], free) -> None:
+    """The first end of a range takes the second's scale and unit: 'five or six minutes' 5 minute,
+    ru 'от двух до пяти тысяч человек' 2000, '2-3 million euros' 2000000 EUR."""
+    pattern = _range_pattern(language)
+    for b in sorted(found, key=lambda q: q["start"]):
+        if (
+            b["unit"] in ("count", "ordinal", "fraction")
+            and b["dimension"] == "count"
+            and not _has_scale(text, b, language)
+        ):
+            continue  # nothing to share
+        m = pattern.search(text, max(0, b["start"] - 40), b["start"])
+        if m is None:
+            continue
+        a_start, a_end = m.span("a")
+        if (n := _NUMBER.fullmatch(text, a_start, a_end)) is not None:
+            value = parse_number(n.group(1), n.group(2), n.group(3), language)
+        elif (spelled := _spelled_number(text, a_start, language)) is not None and spelled[1] == a_end:
+            value = spelled[0]
+        else:
+            continue
+        factor = _scale_of(text, b, language)
+        if value <= 0 or (factor > 1 and value >= factor) or value == b["value"]:
+            continue
+        a = next((q for q in found if q["start"] == a_start), None)
+        if a is not None and (a["dimension"] != "count" or a["value"] != value):
+            continue  # the first end has a unit of its own
+        if a is None and not free(a_start, a_end):
+            continue
+        if a is not None:
+            found.remove(a)
+        found.append(
+            dict(
+                start=a_start,
+                end=a_end,
+                value=round(value * factor, 6),
+                unit=b["unit"],
+                dimension=b["dimension"],
+                counted=b["counted"],
+            )
+        )
+
+
+def _scale_of(text: str, q: dict, language: str) -> float:
+    """The scale word's factor inside a quantity's span ('пяти тысяч' 1000), 1 without one."""
+    pieces = _number_pieces(language)
+    factor = 1.0
+    if pieces is None:
+        return factor
+    pattern, meaning = pieces
+    for m in pattern.finditer(text, q["start"], q["end"]):
+        w = meaning.get(" ".join(m.group(0).casefold().split()))
+        if w is not None and w.kind == "scale":
+            factor = w.value
+    return factor
+
+
+def _has_scale(text: str, q: dict, language: str) -> bool:
+    return _scale_of(text, q, language) > 1
+
+
+@cache
+def _range_pattern(language: str) -> regex.Pattern:
+    """A number, then what joins the ends of a range (a dash, or the language's range_joiner words),
+    ending where the second end begins."""
+    words = [w.surface for w in unit_words(language).get("range_joiner", [])]
+    alts = "|".join(regex.escape(w) for w in sorted(words, key=len, reverse=True))
+    joiner = r"\s?[-–—]\s?" + (rf"|\s+(?:{alts})\s+" if alts else "")
+    number = r"\d+(?:[.,]\d+)*|[\p{L}\p{M}]+"
+    return regex.compile(rf"(?<![\p{{L}}\p{{M}}\d.,])(?P<a>{number})(?:{joiner})$", regex.IGNORECASE)
+
+
 @cache
 def _list_join_pattern(language: str) -> regex.Pattern:
     """What may stand between two numbers of one list: commas, and the language's 'and'."""
@@ -397,12 +485,16 @@ def _list_join_pattern(language: str) -> regex.Pattern:
 @cache
 def _measure_before_pattern(language: str) -> regex.Pattern | None:
     """A measure_before word ending the text, with at most a short word after it (checked to be a
-    function word): 'magnitude 7.6', 'magnitude of 7.6', zh '规模7.6'."""
+    function word): 'magnitude 7.6', 'magnitude of 7.6', zh '规模7.6', ja 'マグニチュードは、6.8'."""
     words = unit_words(language).get("measure_before", [])
     if not words:
         return None
     alts = [("" if unspaced(w.surface) else r"(?<![\p{L}\p{M}])") + regex.escape(w.surface) for w in words]
-    return regex.compile(r"(?P<word>" + "|".join(alts) + r")(?:\s+(?P<fw>[\p{L}\p{M}]{1,4}))?[\s:]*$", regex.IGNORECASE)
+    # in Japanese a particle and a comma may stand between: 'マグニチュードは、6.8'
+    return regex.compile(
+        r"(?P<word>" + "|".join(alts) + r")(?:\s+(?P<fw>[\p{L}\p{M}]{1,4})|\p{Hiragana}[、,]?)?[\s:]*$",
+        regex.IGNORECASE,
+    )
 
 
 def _measure_before(text: str, start: int, language: str) -> tuple[str, int] | None:
@@ -452,6 +544,22 @@ def _nouns_capitalised(language: str) -> bool:
     return any(isinstance(f, str) and f[:1].isupper() for unit in ("year", "day", "week") for f in info.get(unit, []))
 
 
+@cache
+def _glued_duration_pattern(language: str) -> regex.Pattern | None:
+    """A time unit glued onto a number word, ending the word: de 'drei|tägigen', 'fünf|jährige'."""
+    units = [u for u in _duration_units(language) if len(u) >= 4 and not unspaced(u)]
+    if not units:
+        return None
+    alts = "|".join(regex.escape(u) for u in sorted(units, key=len, reverse=True))
+    return regex.compile(rf"(?:{alts})(?![\p{{L}}\p{{M}}])", regex.IGNORECASE)
+
+
+def _glued_duration(text: str, pos: int, language: str) -> tuple[str, int] | None:
+    pattern = _glued_duration_pattern(language)
+    m = pattern.match(text, pos) if pattern is not None else None
+    return None if m is None else (_duration_units(language)[_fold(m.group(0))], m.end())
+
+
 def _duration(text: str, pos: int, language: str) -> tuple[str, int] | None:
     """A time unit right after a number ('31 anni', 'hai năm', '3 дня', '48小时', '24-hour'): (unit, end)."""
     pattern = _duration_pattern(language)
@@ -479,9 +587,14 @@ def _number_words(text: str, language: str, found: list[dict], free) -> None:
         if parsed is None:
             continue
         value, end = parsed
-        if value <= 1 or not free(m.start(), end):
+        if value == 1 or not free(m.start(), end):
             continue  # 'one', 'un', 'ein' are mostly articles
         pos = end
+        if value < 1:
+            found.append(
+                dict(start=m.start(), end=end, value=value, unit="fraction", dimension="fraction", counted=None)
+            )
+            continue
         q = _quantity_after(text, m.start(), end, value, language, spelled=True)
         if q is not None and free(q["start"], q["end"]):
             found.append(q)
@@ -530,6 +643,10 @@ def _spelled_number(text: str, start: int, language: str) -> tuple[float, int] |
         if w is None:
             break
         v = w.value
+        if 0 < v < 1:  # a fraction word ends the number: ru 'четверть', it 'un quarto', 'three quarters'
+            if last is not None and (last.kind == "scale" or total):
+                break
+            return (current or 1.0) * v, m.end()
         multiplies = w.kind == "scale" or (v in (10.0, 100.0, 1000.0) and 0 < current < v)
         if multiplies:
             if last is not None and last.kind == "scale" and v >= last.value:
@@ -550,14 +667,16 @@ def _spelled_number(text: str, start: int, language: str) -> tuple[float, int] |
         if nxt == "-" or nxt in " \u00a0":
             pos = end + 1
         elif nxt and _LETTER.match(nxt) and not _runs_on(nxt):
-            pos = end  # glued: the word must go on with another piece
+            pos = end  # glued: the word must go on with another piece, or be a time unit: de 'dreitägigen'
             if pattern.match(text, pos) is None:
+                if _glued_duration(text, end, language) is not None:
+                    break
                 return None
         else:
             pos = end
     if end is None:
         return None
-    if not _runs_on(text[end - 1]) and _LETTER.match(text[end : end + 1]):
+    if not _runs_on(text[end - 1]) and _LETTER.match(text[end : end + 1]) and not _glued_duration(text, end, language):
         return None  # the last piece runs into other letters
     return total + current, end
 
@@ -637,9 +756,12 @@ def _suffix_ordinals(text: str, language: str, found: list[dict], free) -> None:
 
 @cache
 def _ordinal_suffix_pattern(language: str) -> regex.Pattern:
-    """Digits followed by an ordinal ending of the language: en 21st, 3rd, 5th-largest."""
-    ends = "|".join(regex.escape(w.surface) for w in unit_words(language)["ordinal_suffix"])
-    return regex.compile(rf"(?<![\p{{L}}\p{{M}}\d])(\d{{1,3}})(?:{ends})(?![\p{{L}}\p{{M}}])", regex.IGNORECASE)
+    """Digits followed by an ordinal ending of the language: en 21st, 3rd, 5th-largest, ja 4カ国目."""
+    ends = "|".join(
+        regex.escape(w.surface) + ("" if unspaced(w.surface) else r"(?![\p{L}\p{M}])")  # ja '4カ国目の'
+        for w in unit_words(language)["ordinal_suffix"]
+    )
+    return regex.compile(rf"(?<![\p{{Lu}}\p{{Ll}}\p{{Lt}}\d])(\d{{1,3}})(?:{ends})", regex.IGNORECASE)
 
 
 def extract_quantities(articles: pl.DataFrame, sentences: pl.DataFrame, dates: pl.DataFrame) -> pl.DataFrame:
@@ -650,9 +772,7 @@ def extract_quantities(articles: pl.DataFrame, sentences: pl.DataFrame, dates: p
     rows = []
     for s in sentences.filter(pl.col("kind") != "other").iter_rows(named=True):
         language = languages[s["article_id"]]
-        words = [
-            p for p in (_word_pattern(language, "ordinal"), _word_pattern(language, "number_word")) if p is not None
-        ]
+        words = [p for p in (_word_pattern(language, "ordinal"), _number_start_pattern(language)) if p is not None]
         if not _DIGIT.search(s["text"]) and not any(p.search(s["text"]) for p in words):
             continue  # pre-filter: no digit, no ordinal or number word
         base = s["start_char"]
