@@ -229,3 +229,8 @@ def test_no_fraction_or_count_from_years_and_ordinals(language, text):
 
 def test_a_noun_between_a_number_and_a_time_unit_is_what_it_counts():
     assert ("5", 5.0, "count") in _quantities("killed 5 people days ago", "en")
+
+
+def test_a_spelled_number_closing_a_clause_counts_what_came_before():
+    assert ("two", 2.0, "count") in _quantities("Crews have managed to rescue two.", "en")
+    assert _quantities("Il Sole 24 Ore scrive.", "it") == []  # digits still need something counted

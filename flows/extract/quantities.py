@@ -44,6 +44,7 @@ _WORD_THEN_SPACE = regex.compile(r"([\p{L}\p{M}]+)(?:\s+|['’])")
 _PERCENT_BEFORE = regex.compile(r"%\s?$")
 _GROUPED = re.compile(r"\d{1,3}(?:[.,\u00a0\u202f']\d{3})+")
 _LOWER_WORD = regex.compile(r"\s\p{Ll}[\p{Ll}\p{M}]+(?=\s)")
+_CLAUSE_END = regex.compile(r"\s?(?:[.!?;)]|$)")
 _LETTER = regex.compile(r"[\p{L}\p{M}]")
 _CASED_LETTER = regex.compile(r"[\p{Lu}\p{Ll}\p{Lt}]")
 UNIT_KINDS_WITH_FACTOR = ("area", "mass", "length")
@@ -312,7 +313,8 @@ def _quantity_after(
             noun = counted is not None and text.startswith(counted, pos) and len(counted) >= 3
             if not noun or counted[:1].isupper() or counted.casefold() in function_words(language):
                 return None  # a year: flows/extract/dates.py (but zh '2000人', ar '1832 جريحا' count people)
-        if counted is None and not scale and not grouped:
+        ends_clause = spelled and _CLAUSE_END.match(text, end) is not None  # 'Crews rescued two.'
+        if counted is None and not scale and not grouped and not ends_clause:
             return None  # a bare number with nothing counted ('Il Sole 24 Ore'): not a quantity ('1.000' is)
     return dict(start=start, end=end, value=value, unit=unit, dimension=dimension, counted=counted)
 
