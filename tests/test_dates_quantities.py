@@ -102,3 +102,135 @@ def test_a_function_word_between_a_number_and_what_it_counts(language, text, sur
 
 def test_a_capitalised_word_after_a_number_is_no_link_to_a_count():
     assert _quantities("Il Sole 24 Ore scrive.", "it") == []  # 'Ore' here is part of a name
+
+
+@pytest.mark.parametrize(
+    "language, text, surface, value, unit",
+    [
+        # glued, hyphenated and spaced compounds of number words and scale words
+        ("it", "Il bilancio supera i cinquemila morti.", "cinquemila", 5000.0, "count"),
+        ("it", "Diecimila persone sono date per disperse.", "Diecimila", 10000.0, "count"),
+        ("fr", "le plus meurtrier en près de vingt-cinq ans", "vingt-cinq ans", 25.0, "year"),
+        ("fr", "en présence d'une quarantaine de chefs d'État", "une quarantaine", 40.0, "count"),
+        ("de", "ein Preisgeld von elf Millionen schwedischen Kronen", "elf Millionen schwedischen Kronen", 11e6, "SEK"),
+        ("ru", "от двух до пяти тысяч человек погибли", "пяти тысяч", 5000.0, "count"),
+        ("pt", "Duas pessoas foram resgatadas.", "Duas", 2.0, "count"),
+        ("zh", "造成三十五人死亡", "三十五", 35.0, "count"),
+        ("zh", "擁有千年歷史的古城", "千年", 1000.0, "year"),
+        # a scale word inflected or followed by the rest of the number
+        ("tr", "11 bin 300 kişinin öldüğünü açıkladı.", "11 bin 300", 11300.0, "count"),
+        ("tr", "10 binden fazla kişi kayıp.", "10 binden", 10000.0, "count"),
+        ("ar", "أدت إلى تشريد أكثر من 40 ألفا.", "40 ألفا", 40000.0, "count"),
+        # a four-digit count is no year when a noun follows
+        ("ar", "إلى 1305 قتيلا و1832 جريحا", "1832", 1832.0, "count"),
+        ("de", "Die Rede. 7.000 Menschen seien verletzt worden.", "7.000", 7000.0, "count"),
+        # units and time units in the forms the text writes them
+        ("ru", "в 290 километрах от Бенгази", "290 километрах", 290.0, "km"),
+        ("ar", "على بعد 40 كيلومترًا (25 ميلاً)", "40 كيلومترًا", 40.0, "km"),
+        ("ar", "الصحافية البالغة 51 عاما", "51 عاما", 51.0, "year"),
+        ("es", "menos de 30 minutos de su viaje", "30 minutos", 30.0, "minute"),
+        ("ja", "30秒ほど揺れました", "30秒", 30.0, "second"),
+        ("de", "traditionell 50 Jahre lang geheim gehalten", "50 Jahre", 50.0, "year"),
+        ("de", "Die 17-jährigen Zwillinge verlasen die Rede.", "17-jährigen", 17.0, "year"),
+        ("en", "their twin 17-year-old children", "17-year", 17.0, "year"),
+        ("hi", "वे 19वीं महिला होंगी", "19वीं", 19.0, "ordinal"),
+        ("ru", "Индия стала четвертой «лунной державой»", "четвертой", 4.0, "ordinal"),
+    ],
+)
+def test_spelled_inflected_and_compound_quantities(language, text, surface, value, unit):
+    assert (surface, value, unit) in _quantities(text, language)
+
+
+@pytest.mark.parametrize(
+    "language, text, values",
+    [
+        ("fr", "quatre répliques de magnitudes de 5,5, 4,7, 6,3 et 5,9.", [5.5, 4.7, 6.3, 5.9]),
+        ("ar", "خمس هزات ارتدادية بقوة 5.5 و4.7 و6.3 و5.9 و4.6 في", [5.5, 4.7, 6.3, 5.9, 4.6]),
+        ("fa", "سه تکان به قدرت های۵.۱ ، ۴.۹ و ۴.۷ درجه ریشتر ثبت شده است", [5.1, 4.9, 4.7]),
+    ],
+)
+def test_numbers_listed_with_a_magnitude_are_magnitudes(language, text, values):
+    assert [v for _, v, unit in _quantities(text, language) if unit == "magnitude"] == values
+
+
+@pytest.mark.parametrize(
+    "language, text",
+    [
+        # times of day
+        ("en", "The accident happened at around 5:30 am when a container ship hit the pier."),
+        ("ru", "примерно в 15:30 модуль приземлился"),
+        ("ja", "通報を受けたのは午前1時半ごろで"),
+        ("zh", "今日凌晨5時30分左右"),
+        ("ko", "이날 오후 6시 4분쯤 달 남극에 안착했습니다."),
+        ("hi", "दोपहर 2 बजकर 35 मिनट पर प्रक्षेपित किया गया"),
+        ("ru", "Около 3 часов дня связь прервалась"),
+        # names in a series
+        ("en", "India's Chandrayaan-3 spacecraft landed"),
+        ("en", "Luna-25 crashed into the Moon"),
+        ("zh", "I-695公路關閉"),
+        ("ja", "探査機「チャンドラヤーン3号」"),
+        ("ko", "찬드라얀 3호가 달 남극에 착륙했습니다."),
+        # a number word inside another word (Hangul glues particles, not numbers)
+        ("ko", "인도, 세계 첫 ‘달의 남극’ 갔다"),
+        ("ko", "진입시켰지만 실패로 끝났다"),
+        ("it", "a settembre"),
+    ],
+)
+def test_times_of_day_and_names_in_a_series_are_no_quantities(language, text):
+    assert [q for q in _quantities(text, language) if q[2] != "ordinal"] == []
+
+
+def test_durations_are_still_durations_not_times_of_day():
+    assert ("3時間", 3.0, "hour") in _quantities("救助は3時間続いた。", "ja")
+    assert ("3시간", 3.0, "hour") in _quantities("3시간 동안 이어졌다.", "ko")
+    assert ("24 hours", 24.0, "hour") in _quantities("754 mm in 24 hours", "en")
+
+
+@pytest.mark.parametrize(
+    "language, text, surface, value, unit",
+    [
+        # fraction words
+        ("ru", "Разрушена четверть города Дерна", "четверть", 0.25, "fraction"),
+        ("tr", "kentin dörtte biri haritadan silindi", "dörtte biri", 0.25, "fraction"),
+        ("it", "Si calcola che un quarto del centro abitato sia andato distrutto", "un quarto", 0.25, "fraction"),
+        ("ar", "وسجل أكثر من نصف هؤلاء القتلى", "نصف", 0.5, "fraction"),
+        # the first end of a range takes the second's scale and unit
+        ("ru", "от двух до пяти тысяч человек погибли", "двух", 2000.0, "count"),
+        ("en", "the fire broke five or six minutes later", "five", 5.0, "minute"),
+        ("en", "between 2 to 3 million euros", "2", 2_000_000.0, "EUR"),
+        # temperature, rain
+        ("pt", "a temperatura rondava 8ºC na madrugada", "8ºC", 8.0, "°C"),
+        ("en", "a record 754 liters per square meter in 24 hours", "754 liters per square meter", 754.0, "mm"),
+        # Japanese ordinals after a counter, a particle between a measure word and its number
+        ("ja", "月面着陸に成功 世界4カ国目", "4カ国目", 4.0, "ordinal"),
+        ("ja", "マグニチュードは、6.8と推定されています。", "マグニチュードは、6.8", 6.8, "magnitude"),
+        # a number written with group separators is an amount even with nothing counted after it
+        ("el", "είναι μεγαλύτερος από 1.000», δήλωσε", "1.000", 1000.0, "count"),
+        # a number word glued to a time unit, a function word before the unit
+        ("de", "in einen dreitägigen Hungerstreik getreten", "dreitägigen", 3.0, "day"),
+        ("en", "it will take three more days", "three more days", 3.0, "day"),
+    ],
+)
+def test_fractions_ranges_and_units_spelled_around_numbers(language, text, surface, value, unit):
+    assert (surface, value, unit) in _quantities(text, language)
+
+
+@pytest.mark.parametrize(
+    "language, text",
+    [
+        ("fa", "جایزه صلح نوبل ۲۰۲۳ را بهخاطر مبارزه"),  # a year, then a particle: no count
+        ("en", "He was born in 1990 in Paris."),
+        ("it", "il quarto del mondo"),  # 'quarto' alone is no fraction
+    ],
+)
+def test_no_fraction_or_count_from_years_and_ordinals(language, text):
+    assert [q for q in _quantities(text, language) if q[2] in ("count", "fraction")] == []
+
+
+def test_a_noun_between_a_number_and_a_time_unit_is_what_it_counts():
+    assert ("5", 5.0, "count") in _quantities("killed 5 people days ago", "en")
+
+
+def test_a_spelled_number_closing_a_clause_counts_what_came_before():
+    assert ("two", 2.0, "count") in _quantities("Crews have managed to rescue two.", "en")
+    assert _quantities("Il Sole 24 Ore scrive.", "it") == []  # digits still need something counted

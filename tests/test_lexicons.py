@@ -15,6 +15,7 @@ HEADERS = {
     "units.csv": ["surface", "kind", "unit", "value"],
 }
 UNITS = {"%", "m2", "km2", "ha", "t", "kg", "km", "m", "count", "ordinal", "fraction", "l", "mi", "ft", "magnitude", ""}
+UNITS |= {"year", "month", "week", "day", "hour", "minute", "second", "mm", "°C"}  # durations, rain, temperature
 FOLDERS = sorted(p for p in LANGUAGES_DIR.iterdir() if p.is_dir())
 
 

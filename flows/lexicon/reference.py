@@ -67,12 +67,17 @@ UNIT_KINDS = {
     "area": "area units (unit m2, km2, ha)",
     "mass": "mass units (t, kg)",
     "length": "length units (km, m)",
-    "number_word": "spelled-out numbers with their value: 'five' 5",
+    "number_word": "spelled-out numbers with their value: 'five' 5; a fraction below 1: ru 'четверть' 0.25",
     "ordinal": "ordinal words with their value: 'fifth' 5",
     "ordinal_suffix": "what follows digits in an ordinal: en 'th' (unit ordinal, no value)",
     "ordinal_stem": "an ordinal written glued onto the next word, with its value: de 'fünft' (fünftgrößte) 5",
-    "measure": "a scale written after a number that measures what it names (unit magnitude): 'Richter', el 'Ρίχτερ'",
+    "measure": "a scale written after a number that measures what it names (unit magnitude, °C): 'Richter', '°C'",
     "measure_before": "a word before a number that makes it that measure (unit magnitude): 'magnitude', zh '规模'",
+    "duration": "a time unit the calendar data lacks (unit year..second): 'minutes', ar 'عاما', de 'jährige'",
+    "clock_before": "a word before a number that makes it a time of day, no quantity: ja '午後', ko '오후'",
+    "clock_after": "a word after a number that makes it an hour of the day, no quantity: zh '時', ko '시'",
+    "range_joiner": "a word between the ends of a range (the first takes the second's unit): 'to', 'or', ru 'до'",
+    "serial": "a word after a number that makes it a name in a series, no quantity: zh '号', ko '호'",
 }
 
 
