@@ -538,15 +538,6 @@ def _duration_pattern(language: str) -> regex.Pattern | None:
 
 
 @cache
-def _nouns_capitalised(language: str) -> bool:
-    """True where nouns are written capitalised (de 'Jahre'): a capitalised time unit is then no name."""
-    from flows.lexicon import calendar
-
-    info = calendar._dateparser_info(language)
-    return any(isinstance(f, str) and f[:1].isupper() for unit in ("year", "day", "week") for f in info.get(unit, []))
-
-
-@cache
 def _glued_duration_pattern(language: str) -> regex.Pattern | None:
     """A time unit glued onto a number word, ending the word: de 'drei|tägigen', 'fünf|jährige'."""
     units = [u for u in _duration_units(language) if len(u) >= 4 and not unspaced(u)]
@@ -569,7 +560,9 @@ def _duration(text: str, pos: int, language: str) -> tuple[str, int] | None:
     if not m:
         return None
     word = m.group(0).lstrip(" -\u00a0\t\n")
-    if word[:1].isupper() and not _nouns_capitalised(language):
+    from flows.lexicon.calendar import nouns_capitalised
+
+    if word[:1].isupper() and not nouns_capitalised(language):
         return None  # 'Il Sole 24 Ore' is a name, not 24 hours
     return _duration_units(language)[_fold(word)], m.end()
 

@@ -60,6 +60,13 @@ def _dateparser_info(language: str) -> dict:
     return {}
 
 
+@cache
+def nouns_capitalised(language: str) -> bool:
+    """True where nouns are written capitalised (de 'Jahre'), by dateparser's own unit words."""
+    info = _dateparser_info(language)
+    return any(isinstance(f, str) and f[:1].isupper() for unit in ("year", "day", "week") for f in info.get(unit, []))
+
+
 def _fold(text: str) -> str:
     return " ".join(text.casefold().split()).strip(".")
 
