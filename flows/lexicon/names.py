@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from difflib import SequenceMatcher
 from functools import cache, lru_cache
 
 import polars as pl
@@ -103,25 +102,29 @@ def resolve_outlet(surface: str) -> tuple[str, str] | None:
     hit = lookup_outlet(surface)
     if hit or len(surface) < 6:
         return hit
-    best, best_ratio = None, 0.0
+    from rapidfuzz import fuzz, process
+
     folded = surface.casefold()
-    for alias, name, kind in _fuzzy_aliases():
-        if abs(len(alias) - len(folded)) > 4 or alias[0] != folded[0]:
-            continue
-        ratio = SequenceMatcher(None, folded, alias).ratio()
-        if ratio > best_ratio:
-            best, best_ratio = (name, kind), ratio
-    return best if best_ratio >= FUZZY_OUTLET_RATIO else None
+    # only aliases of about its length that start with its letter: a typo, not another name
+    candidates = [a for a in _fuzzy_aliases().get(folded[0], ()) if abs(len(a[0]) - len(folded)) <= 4]
+    best = process.extractOne(
+        folded, [alias for alias, _, _ in candidates], scorer=fuzz.ratio, score_cutoff=100 * FUZZY_OUTLET_RATIO
+    )
+    if best is None:
+        return None
+    _, name, kind = candidates[best[2]]
+    return name, kind
 
 
 @cache
-def _fuzzy_aliases() -> list[tuple[str, str, str]]:
-    # only multi-word or long aliases: short acronyms must match exactly
-    return [
-        (row["alias"].casefold(), row["name"], row["kind"])
-        for row in outlets().iter_rows(named=True)
-        if len(row["alias"]) >= 6
-    ]
+def _fuzzy_aliases() -> dict[str, list[tuple[str, str, str]]]:
+    """First letter -> (alias, name, kind); only long aliases: short acronyms must match exactly."""
+    out: dict[str, list[tuple[str, str, str]]] = {}
+    for row in outlets().iter_rows(named=True):
+        if len(row["alias"]) >= 6:
+            alias = row["alias"].casefold()
+            out.setdefault(alias[0], []).append((alias, row["name"], row["kind"]))
+    return out
 
 
 DESCRIPTOR_TYPES = {"descriptor_per": "PER", "descriptor_org": "ORG", "descriptor_loc": "LOC"}
