@@ -98,3 +98,27 @@ def test_people_read_outlets_and_titles_not_file_paths(linked):
     assert outlets and not [o for o in outlets if o.startswith("/") or o.endswith(".txt")], outlets
     labels = linked.query("SELECT label FROM curated.stories")["label"].to_list()
     assert all(label and not label.startswith("/") for label in labels), labels
+
+
+def test_a_rounded_figure_or_a_list_is_no_contradiction():
+    from flows.link.contradictions import value_conflicts
+
+    clusters = pl.DataFrame(
+        {"cluster_id": ["k1"] * 2 + ["k2"] * 2 + ["k3"] * 2, "story_id": ["s"] * 6, "claim_id": list("abcdef")}
+    )
+    quantities = pl.DataFrame(
+        [
+            ("a", "km", 18.0, "18キロ"),  # the same distance, one rounded
+            ("b", "km", 18.5, "18.5公里"),
+            ("c", "magnitude", 6.8, "magnitude 6.8"),  # a list of magnitudes: which one is the other's?
+            ("c", "magnitude", 6.3, "6.3"),
+            ("d", "magnitude", 6.3, "magnitude 6,3"),
+            ("e", "magnitude", 7.6, "7,6 de magnitud"),  # a real disagreement
+            ("f", "magnitude", 7.5, "magnitude 7,5"),
+        ],
+        schema=["claim_id", "unit", "value", "surface"],
+        orient="row",
+    )
+    dates = pl.DataFrame(schema={"claim_id": pl.String, "precision": pl.String, "value": pl.Date, "surface": pl.String})
+    rows = value_conflicts(clusters, quantities, dates, dict.fromkeys("abcdef", "xx"))
+    assert [(r["claim_id_a"], r["claim_id_b"]) for r in rows] == [("e", "f")]

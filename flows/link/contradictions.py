@@ -15,6 +15,7 @@ Each row says what differs, in the articles' own words, so a user can check it.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import defaultdict
 from itertools import combinations
 
@@ -123,20 +124,39 @@ def value_conflicts(
         ids = part["claim_id"].to_list()
         for a, b in combinations(ids, 2):
             for kind, table in (("quantity", q_by_claim), ("date", d_by_claim)):
-                units_a = {u: (v, s) for u, v, s in table.get(a, [])}
-                units_b = {u: (v, s) for u, v, s in table.get(b, [])}
-                for unit in units_a.keys() & units_b.keys():
-                    va, sa = units_a[unit]
-                    vb, sb = units_b[unit]
-                    if (
-                        va == vb
-                        or any(v == vb for u, v, _ in table[a] if u == unit)
-                        or any(v == va for u, v, _ in table[b] if u == unit)
-                    ):
+                for _unit, (va, sa), (vb, sb) in _one_value_each(table.get(a, []), table.get(b, [])):
+                    if va == vb or (kind == "quantity" and _same_when_rounded(va, sa, vb, sb)):
                         continue
                     detail = f"the same claim gives '{sa}' ({languages[a]}) and '{sb}' ({languages[b]})"
                     rows.append(_row(a, b, kind, detail, None, story))
     return rows
+
+
+def _one_value_each(xs: list[tuple], ys: list[tuple]):
+    """(unit, (value, surface) of x, of y) for the units both claims give exactly one value in: a claim with
+    two values in one unit (a list, a before and after) cannot say which of them the other claim's is."""
+
+    def single(items):
+        by_unit = defaultdict(list)
+        for unit, value, surface in items:
+            by_unit[unit].append((value, surface))
+        return {u: v[0] for u, v in by_unit.items() if len({value for value, _ in v}) == 1}
+
+    one_x, one_y = single(xs), single(ys)
+    return [(u, one_x[u], one_y[u]) for u in sorted(one_x.keys() & one_y.keys())]
+
+
+def _decimals(surface: str) -> int:
+    """Digits after the decimal mark in a written number ('18.5公里' -> 1, '7,6' -> 1, '1.000' -> 0)."""
+    m = re.search(r"\d+(?:[.,](\d+))?", surface)
+    tail = m.group(1) if m else None
+    return len(tail) if tail and len(tail) != 3 else 0  # three digits after a mark group thousands
+
+
+def _same_when_rounded(va: float, sa: str, vb: float, sb: str) -> bool:
+    """'18キロ' and '18.5公里', '1メートル' and '1.2公尺': the rounder figure is the other one rounded."""
+    coarse = min(_decimals(sa), _decimals(sb))
+    return abs(va - vb) <= 0.5 * 10 ** (-coarse) + 1e-9 and _decimals(sa) != _decimals(sb)
 
 
 def _ranked_phrase(text: str, start: int, end: int, language: str) -> str:
