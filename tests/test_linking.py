@@ -108,7 +108,9 @@ def test_a_rounded_figure_or_a_list_is_no_contradiction():
     )
     quantities = pl.DataFrame(
         [
-            ("a", "km", 18.0, "18キロ"),  # the same distance, one rounded
+            ("a", "km", 18.0, "18キロ"),  # the same distance, one rounded; ages are details, never compared
+            ("a", "year", 51.0, "51-Jährige"),
+            ("b", "year", 17.0, "17-year"),
             ("b", "km", 18.5, "18.5公里"),
             ("c", "magnitude", 6.8, "magnitude 6.8"),  # a list of magnitudes: which one is the other's?
             ("c", "magnitude", 6.3, "6.3"),
@@ -119,6 +121,30 @@ def test_a_rounded_figure_or_a_list_is_no_contradiction():
         schema=["claim_id", "unit", "value", "surface"],
         orient="row",
     )
-    dates = pl.DataFrame(schema={"claim_id": pl.String, "precision": pl.String, "value": pl.Date, "surface": pl.String})
-    rows = value_conflicts(clusters, quantities, dates, dict.fromkeys("abcdef", "xx"))
-    assert [(r["claim_id_a"], r["claim_id_b"]) for r in rows] == [("e", "f")]
+    from datetime import date
+
+    clusters = pl.concat(
+        [
+            clusters,
+            pl.DataFrame(
+                {"cluster_id": ["k4"] * 2 + ["k5"] * 2 + ["k6"] * 2, "story_id": ["s"] * 6, "claim_id": list("ghijkl")}
+            ),
+        ]
+    )
+    dates = pl.DataFrame(
+        [
+            ("g", "day", date(2024, 1, 1), "Monday", "published"),  # a weekday, resolved from the publication
+            ("h", "day", date(2024, 1, 2), "1月2日", "published"),
+            ("i", "day", date(2023, 8, 11), "11 августа", "published"),  # the year came from two publications
+            ("j", "day", date(2022, 8, 11), "11 августа", "published"),
+            ("k", "day", date(2019, 4, 19), "19 апреля 2019", "absolute"),  # a real disagreement
+            ("l", "day", date(2019, 4, 15), "15 aprilie 2019", "absolute"),
+        ],
+        schema=["claim_id", "precision", "value", "surface", "anchor"],
+        orient="row",
+    )
+    rows = value_conflicts(clusters, quantities, dates, dict.fromkeys("abcdefghijkl", "xx"))
+    assert sorted((r["kind"], r["claim_id_a"], r["claim_id_b"]) for r in rows) == [
+        ("date", "k", "l"),
+        ("quantity", "e", "f"),
+    ]

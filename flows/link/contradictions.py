@@ -107,6 +107,9 @@ def affiliation_conflicts(found: list[dict], languages: dict[str, str]) -> list[
     return rows
 
 
+NOT_COMPARED_UNITS = {"count", "ordinal", "fraction", "year", "month", "week", "day", "hour", "minute", "second"}
+
+
 def value_conflicts(
     clusters: pl.DataFrame, quantities: pl.DataFrame, dates: pl.DataFrame, languages: dict[str, str]
 ) -> list[dict]:
@@ -114,12 +117,19 @@ def value_conflicts(
     rows = []
     q_by_claim = defaultdict(list)
     for cid, unit, value, surface in quantities.select("claim_id", "unit", "value", "surface").iter_rows():
-        if unit not in ("count", "ordinal", "fraction"):
+        # counts, ranks and shares say different things in one sentence; an age or a duration is most often
+        # a detail about someone or something else in it ('51-year-old', 'for 31 years')
+        if unit not in NOT_COMPARED_UNITS:
             q_by_claim[cid].append((unit, value, surface))
     d_by_claim = defaultdict(list)
-    for cid, precision, value, surface in dates.select("claim_id", "precision", "value", "surface").iter_rows():
-        if value is not None:
-            d_by_claim[cid].append((precision, value, surface))
+    for cid, precision, value, surface, anchor in dates.select(
+        "claim_id", "precision", "value", "surface", "anchor"
+    ).iter_rows():
+        # only dates written with their month: a weekday, 'today' or a bare day of the month ('2일') is
+        # resolved against a publication date, and two articles' dates differ for that reason alone
+        if value is not None and _names_its_month(surface):
+            yearless = anchor != "absolute"  # the year was supplied from the publication date
+            d_by_claim[cid].append((precision, (value.month, value.day) if yearless else value, surface))
     for (_cluster, story), part in clusters.group_by("cluster_id", "story_id"):
         ids = part["claim_id"].to_list()
         for a, b in combinations(ids, 2):
@@ -130,6 +140,12 @@ def value_conflicts(
                     detail = f"the same claim gives '{sa}' ({languages[a]}) and '{sb}' ({languages[b]})"
                     rows.append(_row(a, b, kind, detail, None, story))
     return rows
+
+
+def _names_its_month(surface: str) -> bool:
+    """'15 settembre', '19 апреля 2019', 'Sept. 15', '2023年10月5日': letters beside the day's number (a month
+    name or the CJK year/month markers), not a weekday, 'today' or a bare '2일'."""
+    return any(ch.isdigit() for ch in surface) and len(re.sub(r"[\W\d_]", "", surface)) >= 2
 
 
 def _one_value_each(xs: list[tuple], ys: list[tuple]):
@@ -166,8 +182,8 @@ def _ranked_phrase(text: str, start: int, end: int, language: str) -> str:
     after = [t for t in tokens(text, end, min(len(text), end + 60))][:4]
     words = []
     for _, _, w in after:
-        if w.casefold() in fw or w[:1].isdigit():
-            break
+        if w.casefold() in fw or w[:1].isdigit() or (words and w[:1].isupper()):
+            break  # a name after the ranked noun ('secondo mandato Antonio Costa') is not what is ranked
         words.append(w)
     if words:
         return " ".join(words[:3])
