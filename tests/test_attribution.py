@@ -101,7 +101,8 @@ def test_unattributable_claims_have_no_source():
 
 def test_a_description_after_according_to_is_the_source_and_its_mention(tmp_path):
     """'nach Angaben der Besatzung': the crew is the source; the run of capitalised nouns around it is
-    dropped for the speaker's mention, and no mention id is reused (ids are the mentions' primary key)."""
+    dropped for the speaker's mention, and no mention id is reused (ids are the mentions' primary key).
+    'laut Rettungskräften' names a group no entity stands for: a description source, not a mention."""
     from tests.helpers import process
 
     path = tmp_path / "de.txt"
@@ -115,6 +116,8 @@ def test_a_description_after_according_to_is_the_source_and_its_mention(tmp_path
     sources = out["claims"].select("source_name", "attribution").rows()
     assert ("Besatzung", "according_to") in sources and ("Rettungskräften", "according_to") in sources
     mentions = out["mentions"]
-    assert {"Besatzung", "Rettungskräften"} <= set(mentions["surface"])
+    assert "Besatzung" in set(mentions["surface"]) and "Rettungskräften" not in set(mentions["surface"])
+    kinds = dict(out["claims"].select("source_name", "source_kind").rows())
+    assert kinds["Rettungskräften"] == "description" and kinds["Besatzung"] == "speaker"
     assert "Angaben der Besatzung" not in set(mentions["surface"])
     assert mentions["mention_id"].is_unique().all()

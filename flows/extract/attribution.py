@@ -26,7 +26,7 @@ from flows.config import setting
 from flows.lexicon import lemmas
 from flows.lexicon.gazetteer import fold, is_cased, non_names, org_words
 from flows.lexicon.names import descriptor_type, function_words, name_spans, resolve_outlet, tokens
-from flows.lexicon.reference import find_cues, find_outlets, unspaced
+from flows.lexicon.reference import OutletHit, find_cues, find_outlets, unspaced
 from flows.warehouse.tables import CLAIMS
 
 CITATION_SCHEMA = {
@@ -77,7 +77,7 @@ MAX_SOURCE_CHARS_UNSPACED = 16  # ... in Chinese, Japanese, Thai, Korean
 @dataclass(frozen=True)
 class Source:
     name: str
-    kind: str  # outlet | agency | speaker | unknown
+    kind: str  # outlet | agency | speaker | description | unknown
     attribution: str  # quote | reported | according_to | source_line | inherited | own_voice
     cue: str
     surface: str = ""  # the words that name the source, as written
@@ -119,6 +119,8 @@ def _as_source(phrase: str, language: str, according: bool = False) -> tuple[str
     phrase = _strip_function_words(phrase, language)
     if not phrase or not any(ch.isalpha() for ch in phrase):
         return None
+    if _is_description(phrase, language):
+        return phrase, "description"  # 'officials', 'Rettungskräften', 'bölgedeki muhabirler'
     if not is_cased(phrase) or descriptor_type(phrase, language):
         return phrase, "speaker"  # no capitals to go by, or a description resolved to a name later
     if according and 1 <= len(phrase.split()) <= _MAX_DESCRIPTION_WORDS:
@@ -134,6 +136,19 @@ def _as_source(phrase: str, language: str, according: bool = False) -> tuple[str
     if not names and not any(fold(w) in org_words(language) for w in phrase.split()):
         return None  # "the federal statistics office" names an organisation: an org word is enough
     return phrase, "speaker"
+
+
+def _is_description(phrase: str, language: str) -> bool:
+    """A short phrase that says who speaks without naming them: an `agent` noun ('officials', 'rescuers',
+    'Rettungskräfte', 'очевидцы', '当局') with at most a few words around it ('Greek rescue services',
+    'sources at the site'). A description that stands for someone named earlier ('the company', 'the
+    minister': `descriptor_*`) is not one: it is resolved to that entity."""
+    if not find_cues(phrase, language, "agent") or descriptor_type(phrase, language):
+        return False
+    if unspaced(phrase):
+        return True  # already at most MAX_SOURCE_CHARS_UNSPACED letters
+    fw = function_words(language)
+    return len([w for w in phrase.split() if w.casefold() not in fw]) <= _MAX_DESCRIPTION_WORDS
 
 
 def _common_noun_run(text: str, language: str) -> bool:
@@ -154,10 +169,18 @@ def _phrase_before(text: str, cue_start: int, language: str) -> str | None:
     names = name_spans(text, language, segment_start, cue_start)
     lead = segment.lstrip()
     first = names[0] if names else None
+    last_break = max((m.end() for m in _CLAUSE_BREAK.finditer(text, segment_start, cue_start)), default=-1)
+    if last_break > segment_start:
+        tail = text[last_break:cue_start].strip()
+        whole = name_spans(tail, language)
+        if tail and len(whole) == 1 and whole[0].text == tail and (" " in tail or resolve_outlet(tail)):
+            return tail  # "…, was awarded the Nobel Peace Prize on Friday, Bol News reported"
+    acronym = re.match(r"\s*\([^()]{1,12}\)", text[first.end : cue_start]) if first else None
+    after_first = first.end + (acronym.end() if acronym else 0) if first else 0
     if (
         first
         and first.start == segment_start + len(segment) - len(lead)
-        and text[first.end : first.end + 1] == ","
+        and text[after_first : after_first + 1] == ","
         and len(first.text.split()) >= 2
         and not first.text.isupper()
     ):
@@ -168,6 +191,9 @@ def _phrase_before(text: str, cue_start: int, language: str) -> str | None:
     clause = text[clause_start:cue_start]
     comp = find_cues(clause, language, "complementizer")
     if comp:
+        tail = clause[comp[-1][1] :].strip()
+        if tail and _is_description(_strip_function_words(tail, language), language):
+            return tail  # "territory that scientists believe": the subject after the relative pronoun
         head = clause[: comp[-1][0]]
         if 1 <= len(tokens(head)) <= 3 and _strip_function_words(head, language):
             return head.strip()  # a relative clause: "L’azienda che gestisce ... ha negato" -> L’azienda
@@ -187,6 +213,12 @@ def _phrase_before(text: str, cue_start: int, language: str) -> str | None:
         last = names_in_clause[-1].text.split()
         if all(w[:1].isupper() and w[1:].islower() for w in last):
             return names_in_clause[-1].text  # "statistics office president Ruth Brand" -> Ruth Brand
+    if len(toks) > _MAX_PHRASE_TOKENS:
+        # two clauses joined by 'and': the subject of the second ('… της κακοκαιρίας Daniel και ο δήμαρχος ζητά')
+        joins = find_cues(clause, language, "list_separator")
+        if joins and 1 <= len(tokens(clause, joins[-1][1])) <= 3:
+            clause = clause[joins[-1][1] :]
+            toks = tokens(clause)
     if 1 <= len(toks) <= _MAX_PHRASE_TOKENS:
         # trailing function words and dates are not the speaker: "die Hafenbehörde am Mittwoch"
         fw = function_words(language)
@@ -206,11 +238,16 @@ def _phrase_after(text: str, cue_end: int, language: str) -> str | None:
     the next clause break (at most a few tokens)."""
     m = _CLAUSE_BREAK.search(text, cue_end)
     stop = m.start() if m else len(text)
+    fw, skip = function_words(language), non_names(language)
     # 'according to what X announced' (ar 'وفق ما أعلنت X', it 'secondo quanto riferito da X'): the source
     # follows the verb
     for a, z, _ in find_cues(text[cue_end:stop], language, "reporting_verb"):
-        if len(tokens(text, cue_end, cue_end + a)) <= 2:
+        lead = tokens(text, cue_end, cue_end + a)
+        if a == 0 or (not unspaced(text[cue_end : cue_end + a]) and all(t[2].casefold() in fw for t in lead)):
             cue_end += z
+        else:
+            stop = cue_end + a  # the verb closes the source: zh '據摩洛哥內政部表示'
+            m = None
         break
     # the source ends where what it says begins: ar 'ذكر المكتب أن …', es 'señaló el ministro que …'
     for a, _, _ in find_cues(text[cue_end:stop], language, "complementizer"):
@@ -225,10 +262,16 @@ def _phrase_after(text: str, cue_end: int, language: str) -> str | None:
     if find_outlets(phrase):
         return phrase  # _as_source picks the outlet out of it
     # trailing function words and days are not the source: 'أعلنت وزارة الخارجية الخميس' (… on Thursday)
-    fw, skip = function_words(language), non_names(language)
     while len(toks) > 1 and (toks[-1][2].casefold() in fw or fold(toks[-1][2]) in skip):
         toks = toks[:-1]
     phrase = text[toks[0][0] : toks[-1][1]]
+    agents = find_cues(phrase, language, "agent")
+    content = [t for t in toks if t[2].casefold() not in fw]
+    if agents and not unspaced(phrase) and len(content) > _MAX_DESCRIPTION_WORDS + 1:
+        # a description and then what it says: el 'Σύμφωνα με πληροφορίες αραβικών μέσων οι νεκροί ...'
+        cut = toks[0][0] + agents[0][1]
+        if len(tokens(text, toks[0][0], cut)) <= _MAX_DESCRIPTION_WORDS:
+            return text[toks[0][0] : cut]
     names = name_spans(text, language, cue_end, toks[-1][1])
     if names:
         head = tokens(text, toks[0][0], names[0].start)
@@ -245,7 +288,8 @@ def _phrase_after(text: str, cue_end: int, language: str) -> str | None:
     if m is not None and text[m.start()] == ",":
         # an appositive name after a title: "a déclaré le directeur général, Boudewijn Siemons, lors ..."
         after = name_spans(text, language, m.end(), min(len(text), m.end() + 60))
-        if after and not text[m.end() : after[0].start].strip():
+        closes = text[after[0].end :].strip()[:1] in ("", ",", ".", ";") if after else False
+        if after and not text[m.end() : after[0].start].strip() and closes:
             return after[0].text
     return text[toks[0][0] : toks[-1][1]]
 
@@ -256,20 +300,49 @@ def _located(text: str, phrase: str, lo: int, hi: int) -> tuple[int, int]:
     return (at, at + len(phrase)) if at >= 0 else (-1, -1)
 
 
+def _inverted(text: str, start: int, end: int, language: str) -> bool:
+    """A reporting verb after a comma that ends its clause with a short subject ("…, rapportent des médias
+    français", "…, said the minister"): the source is after it. Not "X, title, disse à AP que …"."""
+    if not text[:start].rstrip().endswith((",", "،", "，")):
+        return False
+    m = _CLAUSE_BREAK.search(text, end)
+    rest = text[end : m.start() if m else len(text)]
+    return len(tokens(rest)) <= _MAX_PHRASE_TOKENS and not find_cues(rest, language, "complementizer")
+
+
 def sentence_source(text: str, language: str) -> Source | None:
     """The source a sentence (or clause) names for itself, if any."""
-    quoted = bool(_QUOTED.search(text))
+    according = _according_source(text, language)
+    if according is not None and according.kind in ("outlet", "agency"):
+        # "Deputy mayor X said …, according to the Associated Press": X speaks, the agency relays it
+        spoken = _reported_source(text[: according.cue_start], language)
+        if spoken is not None and spoken.kind in ("speaker", "description"):
+            return spoken
+    return according or _reported_source(text, language)
+
+
+def _according_source(text: str, language: str) -> Source | None:
     for start, end, cue in find_cues(text, language, "according_to"):
         before = cue.position == "before"
         phrase = _phrase_before(text, start, language) if before else _phrase_after(text, end, language)
         if phrase and (src := _as_source(phrase, language, according=True)):
             a, z = _located(text, phrase, 0, start) if before else _located(text, phrase, end, len(text))
             return Source(src[0], src[1], "according_to", text[start:end], phrase, a, z, start, end)
-    for start, end, cue in find_cues(text, language, "reporting_verb"):
+    return None
+
+
+def _reported_source(text: str, language: str) -> Source | None:
+    quoted = bool(_QUOTED.search(text))
+    verbs = find_cues(text, language, "reporting_verb")
+    for i, (start, end, cue) in enumerate(verbs):
+        if i + 1 < len(verbs) and not text[end : verbs[i + 1][0]].strip():
+            continue  # a verb's form as the subject's noun: 'Local reports say', 'media reports said'
         after_quote = any(re.fullmatch(r"[\s,.]*", text[q.end() : start]) for q in _QUOTED.finditer(text, 0, start))
+        # "…, rapportent des médias français": a verb right after a comma has its subject after it
+        inverted = cue.position == "either" and _inverted(text, start, end, language)
         order = (
             ("after", "before")
-            if cue.position == "after" or (cue.position == "either" and after_quote)
+            if cue.position == "after" or (cue.position == "either" and (after_quote or inverted))
             else ("before", "after")
         )
         if cue.position == "before":
@@ -303,10 +376,32 @@ def _has_attribution_cue(text: str, language: str) -> bool:
     return bool(find_cues(text, language, "according_to") or find_cues(text, language, "reporting_verb"))
 
 
-def _article_citations(article_id: str, language: str, sents: list[dict], sources: dict[str, Source]) -> list[dict]:
+def _own_outlet_names(outlet: str | None) -> set[str]:
+    """The names the article's own outlet goes by: its byline, dateline or footer is no citation."""
+    if not outlet:
+        return set()
+    resolved = resolve_outlet(outlet)
+    return {fold(outlet)} | ({fold(resolved[0])} if resolved else set())
+
+
+def _credits(text: str, language: str) -> list[OutletHit]:
+    """Known outlets and agencies a photo credit names after its caption cue ('Foto: dpa/Kaitlin Newman')."""
+    hits = find_cues(text, language, "caption")
+    if not hits:
+        return []
+    start = hits[0][0]
+    return [h for h in find_outlets(text) if h.start >= start]
+
+
+def _article_citations(
+    article_id: str, language: str, sents: list[dict], sources: dict[str, Source], outlet: str | None = None
+) -> list[dict]:
     found: dict[str, dict] = {}
+    own_outlet = _own_outlet_names(outlet)
 
     def add(name, kind, how, surface, sid):
+        if fold(name) in own_outlet:
+            return  # the article's own outlet ('[Baltimore 26日 ロイター]' in a Reuters article, its footer)
         row = found.get(name)
         if row is None:
             digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:8]
@@ -334,6 +429,10 @@ def _article_citations(article_id: str, language: str, sents: list[dict], source
                     add(resolved[0], resolved[1], "source_line", item, sid)
                 elif any(ch.isupper() for ch in item) and len(item.split()) <= 6:
                     add(item, "unknown", "source_line", item, sid)
+            continue
+        if s["kind"] == "caption":
+            for hit in _credits(text, language):  # a photo credit: the article relies on the agency's picture
+                add(hit.name, hit.kind, "mention", hit.surface, sid)
             continue
         if s["kind"] not in CONTENT_KINDS:
             continue
@@ -382,10 +481,11 @@ def extract_citations(
     rows = []
     sources = own_sources(articles, sentences) if sources is None else sources
     by_article = sentences.partition_by("article_id", as_dict=True, maintain_order=True)
-    for aid, language in articles.select("article_id", "language").iter_rows():
+    outlets = articles["outlet"] if "outlet" in articles.columns else pl.Series([None] * articles.height)
+    for (aid, language), outlet in zip(articles.select("article_id", "language").iter_rows(), outlets, strict=True):
         part = by_article.get((aid,))
         if part is not None:
-            rows.extend(_article_citations(aid, language, part.sort("position").to_dicts(), sources))
+            rows.extend(_article_citations(aid, language, part.sort("position").to_dicts(), sources, outlet))
     return pl.DataFrame(rows, schema=CITATION_SCHEMA).sort("article_id", "name")
 
 
@@ -460,6 +560,13 @@ def _continues(text: str, language: str) -> bool:
     """The sentence only goes on with the previous speaker: it opens with a continuation cue."""
     hits = find_cues(text[:60], language, "continuation")
     return bool(hits) and not text[: hits[0][0]].strip(" \"'“„«»")
+
+
+def _passes_on(text: str, language: str) -> bool:
+    """The sentence ends with a hearsay mark: it passes on what the previous source said (ja '…ということです')."""
+    tail = text.rstrip(" 。．.!！」』”\"')")
+    hits = find_cues(tail[-20:], language, "hearsay")
+    return bool(hits) and hits[-1][1] == len(tail[-20:])
 
 
 def _quotes_open(text: str, was_open: bool) -> bool:
@@ -538,7 +645,8 @@ def extract_claims(
             found = sentence_source(part, language) if len(spans) > 1 else sources.get(s["sentence_id"])
             # a reporting verb with no subject of its own (pro-drop: "Ha aggiunto che ...") goes on with the speaker
             cued = found is None and s["sentence_id"] in sources and not name_spans(part, language)
-            if found is None and speaker is not None and n == 0 and (cued or _continues(part, language)):
+            goes_on = cued or _continues(part, language) or _passes_on(part, language)
+            if found is None and speaker is not None and n == 0 and goes_on:
                 found = Source(speaker.name, speaker.kind, "inherited", "", speaker.surface)
             source = found or own or Source(None, None, "own_voice", "")
             if found is not None and found.attribution != "inherited":
