@@ -68,6 +68,7 @@ _QUOTED = re.compile(
     r"“[^“”]{3,}”|„[^„“”]{3,}[“”]|«[^«»]{3,}»|»[^«»]{3,}«|‹[^‹›]{3,}›|\"[^\"]{3,}\"|「[^「」]{2,}」|『[^『』]{2,}』"
 )
 _CLAUSE_BREAK = re.compile(r"[,;:()\[\]“”„«»‹›\"–—،؛，；：（）、「」『』]")
+_ASIDE = re.compile(r"[(（][^()（）]{1,12}[)）](?=\S)")  # '(USGS)' glued to the next word
 _MAX_PHRASE_TOKENS = 6
 _MAX_DESCRIPTION_WORDS = 3  # 'the ship's crew', 'Greek rescue services'
 MAX_SOURCE_CHARS = 80  # a speaker phrase longer than this is a clause, not a source
@@ -186,8 +187,10 @@ def _phrase_before(text: str, cue_start: int, language: str) -> str | None:
     ):
         return first.text  # appositive: "Jonathan Holslag, docente presso ..., ha confermato" (not a dateline)
     clause_start = segment_start
+    asides = [(m.start(), m.end()) for m in _ASIDE.finditer(text, segment_start, cue_start)]
     for m in _CLAUSE_BREAK.finditer(text, segment_start, cue_start):
-        clause_start = m.end()
+        if not any(a <= m.start() < z for a, z in asides):
+            clause_start = m.end()  # an acronym in parentheses is part of the name: '美國地質調查局(USGS)資料顯示'
     clause = text[clause_start:cue_start]
     comp = find_cues(clause, language, "complementizer")
     if comp:
@@ -241,10 +244,14 @@ def _phrase_after(text: str, cue_end: int, language: str) -> str | None:
     fw, skip = function_words(language), non_names(language)
     # 'according to what X announced' (ar 'وفق ما أعلنت X', it 'secondo quanto riferito da X'): the source
     # follows the verb
-    for a, z, _ in find_cues(text[cue_end:stop], language, "reporting_verb"):
+    for a, z, verb in find_cues(text[cue_end:stop], language, "reporting_verb"):
         lead = tokens(text, cue_end, cue_end + a)
-        if a == 0 or (not unspaced(text[cue_end : cue_end + a]) and all(t[2].casefold() in fw for t in lead)):
-            cue_end += z
+        if (
+            a == 0
+            or verb.position == "after"
+            or (verb.position == "either" and all(t[2].casefold() in fw for t in lead))
+        ):
+            cue_end += z  # ar 'وفق آخر حصيلة أعلنتها وزارة الداخلية' (… the toll the ministry announced)
         else:
             stop = cue_end + a  # the verb closes the source: zh '據摩洛哥內政部表示'
             m = None
@@ -267,7 +274,7 @@ def _phrase_after(text: str, cue_end: int, language: str) -> str | None:
     phrase = text[toks[0][0] : toks[-1][1]]
     agents = find_cues(phrase, language, "agent")
     content = [t for t in toks if t[2].casefold() not in fw]
-    if agents and not unspaced(phrase) and len(content) > _MAX_DESCRIPTION_WORDS + 1:
+    if agents and not unspaced(phrase) and len(content) > _MAX_DESCRIPTION_WORDS:
         # a description and then what it says: el 'Σύμφωνα με πληροφορίες αραβικών μέσων οι νεκροί ...'
         cut = toks[0][0] + agents[0][1]
         if len(tokens(text, toks[0][0], cut)) <= _MAX_DESCRIPTION_WORDS:
@@ -275,12 +282,16 @@ def _phrase_after(text: str, cue_end: int, language: str) -> str | None:
     names = name_spans(text, language, cue_end, toks[-1][1])
     if names:
         head = tokens(text, toks[0][0], names[0].start)
-        if (
-            is_cased(phrase)
-            and len(toks) <= _MAX_PHRASE_TOKENS
-            and any(t[2].casefold() not in fw for t in head)
-            and not text[toks[-1][1] : stop].strip()
-        ):
+        ends = not text[toks[-1][1] : stop].strip(" .!?…")
+        last = names[-1].text.split()
+        if ends and names[-1].end == toks[-1][1] and len(last) >= 2 and all(w[:1].isupper() for w in last):
+            if any(t[2].casefold() not in fw for t in head):
+                return names[-1].text  # a title and a person: 'à ses côtés le général Jean-Claude Gallet'
+        rest = tokens(text, names[0].end, toks[-1][1])
+        described = any(t[2].casefold() not in fw for t in head) or (
+            rest and all(t[2][:1].islower() for t in rest)  # 'l’Institut de géophysique américain'
+        )
+        if is_cased(phrase) and len(toks) <= _MAX_PHRASE_TOKENS and described and ends:
             # a description that holds a name is the source, not the name: 'le ministère de l'Intérieur',
             # 'les pompiers de Paris', 'le Centre national pour la recherche scientifique'
             return phrase
@@ -307,6 +318,7 @@ def _inverted(text: str, start: int, end: int, language: str) -> bool:
         return False
     m = _CLAUSE_BREAK.search(text, end)
     rest = text[end : m.start() if m else len(text)]
+    rest = re.split(r"[.!?。！？](?=\s|[^\W\d_]|$)", rest, maxsplit=1)[0]  # 'français.La cathédrale …
     return len(tokens(rest)) <= _MAX_PHRASE_TOKENS and not find_cues(rest, language, "complementizer")
 
 
@@ -316,9 +328,21 @@ def sentence_source(text: str, language: str) -> Source | None:
     if according is not None and according.kind in ("outlet", "agency"):
         # "Deputy mayor X said …, according to the Associated Press": X speaks, the agency relays it
         spoken = _reported_source(text[: according.cue_start], language)
-        if spoken is not None and spoken.kind in ("speaker", "description"):
-            return spoken
+        if spoken is not None and spoken.kind == "speaker" and _names_a_person(spoken.name, language):
+            return spoken  # (an organisation's announcement stays the agency's: '…, selon l'agence Reuters')
     return according or _reported_source(text, language)
+
+
+def _names_a_person(phrase: str, language: str) -> bool:
+    """The phrase ends with a person's name: two or more capitalised words, none an organisation word."""
+    spans = name_spans(phrase, language)
+    words = spans[-1].text.split() if spans else []
+    orgs = org_words(language)
+    return (
+        len(words) >= 2
+        and all(w[:1].isupper() and not w.isupper() for w in words)
+        and not any(fold(w) in orgs for w in words)
+    )
 
 
 def _according_source(text: str, language: str) -> Source | None:
@@ -636,6 +660,7 @@ def extract_claims(
         own = (
             Source(outlet, "outlet", "own_voice", "") if outlet else _source_line_origin(cites_by_article.get(aid, []))
         )
+        own_names = _own_outlet_names(outlet)
         spans = clauses(text, language) if sources.get(s["sentence_id"]) is not None else [(0, len(text))]
         first_row = len(rows)
         for n, (a, z) in enumerate(spans):
@@ -648,6 +673,8 @@ def extract_claims(
             goes_on = cued or _continues(part, language) or _passes_on(part, language)
             if found is None and speaker is not None and n == 0 and goes_on:
                 found = Source(speaker.name, speaker.kind, "inherited", "", speaker.surface)
+            if found is not None and found.kind in ("outlet", "agency") and fold(found.name) in own_names:
+                found = own  # the article's own outlet named in its text ('selon les images … de Sputnik')
             source = found or own or Source(None, None, "own_voice", "")
             if found is not None and found.attribution != "inherited":
                 speaker = found
