@@ -12,6 +12,19 @@ what they said (a continuation opener, or a quotation still open: 'inherited'); 
 voice: its outlet ('own_voice'), or — when the outlet is unknown — the outlet its source line names, else
 the outlet it says the news comes from ('source_line'). A claim with none of these keeps a NULL source
 and the audit quarantines it.
+
+Who a source phrase is (source_kind):
+  outlet / agency  a known outlet (seeds/aliases/outlets.csv) in the phrase; the article's own outlet named
+                   in its text is its own voice, never a citation (its byline, dateline or footer)
+  speaker          a name ('Kevin Cartwright', 'Morocco’s interior ministry'), or a description that stands
+                   for someone the article names ('the company', 'il docente': `descriptor_*` cues), which
+                   flows/link/sources.py resolves to that earlier entity
+  description      people named by no one, as a group or a role: a short phrase around an `agent` cue
+                   ('officials said', 'Authorities fear', 'laut Rettungskräften', 'bölgedeki muhabirler',
+                   '当局によると'). A legitimate source: it keeps its own words as name and surface, is not
+                   resolved to an entity and is no entity mention; the claims expectation accepts it when its
+                   name is the words written in the article.
+Photo credits ('Foto: dpa/…', '© Reuters') cite the known agencies they name (how = 'mention').
 """
 
 from __future__ import annotations
