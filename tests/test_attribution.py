@@ -213,6 +213,21 @@ def test_a_group_named_by_no_one_is_a_description_source(text, language, words):
             "tr",
             "Birleşmiş Milletler İnsani İşler Koordinasyon Ofisi",
         ),
+        # a quotation inside the clause does not hide the subject that opens it (tr, SOV)
+        (
+            "Birleşmiş Milletler İnsani İşler Koordinasyon Ofisi (OCHA), selden en çok etkilenen Derne kentinde "
+            'durumun "içler acısı" olduğu kaydetti.',
+            "tr",
+            "=Birleşmiş Milletler İnsani İşler Koordinasyon Ofisi",
+        ),
+        # a name in quotation marks after the verb
+        (
+            "Міжпланетна автоматична станція “Луна-25” припинила своє існування внаслідок зіткнення з поверхнею "
+            "Місяця, повідомили в “Роскосмосі”.",
+            "uk",
+            "=Роскосмосі",
+        ),
+        ("Агентство «Роскосмос» сообщило, что «Луна-25» перешла на нерасчетную орбиту.", "ru", "Роскосмос"),
     ],
 )
 def test_source_phrases(text, language, name):

@@ -176,7 +176,9 @@ def _phrase_before(text: str, cue_start: int, language: str) -> str | None:
     """The subject of a reporting verb: the clause before it, or an appositive subject ('X, title, said')."""
     segment_start = 0
     for m in _QUOTED.finditer(text, 0, cue_start):
-        segment_start = m.end()  # after a quotation: “...”, Holslag said
+        embedded = m.group(0)[-2:-1].isalnum() and not re.search(r"[,;:—–-]", text[m.end() : cue_start])
+        if not embedded:  # a quotation inside the clause: tr 'durumun "içler acısı" olduğu kaydetti'
+            segment_start = m.end()  # after a quotation: “...”, Holslag said
     while segment_start < cue_start and text[segment_start] in " ,.":
         segment_start += 1
     segment = text[segment_start:cue_start]
@@ -252,6 +254,8 @@ def _phrase_before(text: str, cue_start: int, language: str) -> str | None:
 def _phrase_after(text: str, cue_end: int, language: str) -> str | None:
     """The source after 'according to' / 'said': a name that opens the phrase, else the phrase up to
     the next clause break (at most a few tokens)."""
+    if q := re.match(r"\s*[“„«‹\"‘「『]", text[cue_end:]):
+        cue_end += q.end()  # a name in quotation marks: uk 'повідомили в “Роскосмосі”'
     m = _CLAUSE_BREAK.search(text, cue_end)
     stop = m.start() if m else len(text)
     fw, skip = function_words(language), non_names(language)
