@@ -137,7 +137,7 @@ def test_a_description_after_according_to_is_the_source_and_its_mention(tmp_path
         ("An official told Reuters that most of the dead were in remote mountain villages.", "en", "official"),
         ("Authorities fear the death toll could rise further as four people were still missing.", "en", "Authorities"),
         (
-            "India landed near the Moon’s south pole, uncharted territory that scientists believe could hold water.",
+            "India landed near the Moon’s south pole, uncharted territory that scientists say could hold water.",
             "en",
             "scientists",
         ),
@@ -228,6 +228,12 @@ def test_a_group_named_by_no_one_is_a_description_source(text, language, words):
             "=Роскосмосі",
         ),
         ("Агентство «Роскосмос» сообщило, что «Луна-25» перешла на нерасчетную орбиту.", "ru", "Роскосмос"),
+        # a place a title named, run onto the person's name
+        (
+            "Le procureur de Paris Rémy Heitz a expliqué qu’il y avait eu une première alerte à 18 h 20.",
+            "fr",
+            "=Rémy Heitz",
+        ),
     ],
 )
 def test_source_phrases(text, language, name):
@@ -302,3 +308,19 @@ def test_a_japanese_hearsay_ending_goes_on_with_the_previous_source(tmp_path):
         ("Agence France-Presse", "according_to"),
         ("Agence France-Presse", "inherited"),
     ]
+
+
+def test_a_quotation_closed_by_a_verb_without_a_subject_is_the_previous_speakers(tmp_path):
+    """'«…», a-t-il ajouté': the pronoun in the cue names no one; the quotation (and the sentence that opened
+    it) is the previous speaker's, not the outlet's own voice."""
+    fr = _article(
+        tmp_path,
+        "fr.txt",
+        "NewsImages",
+        "Incendie à Notre-Dame\n\nLe procureur de Paris Rémy Heitz a expliqué qu’il y avait «eu une première alerte "
+        "à 18 h 20, mais aucun départ de feu n’a été constaté». «Il y a eu une deuxième alerte à 18 h 43, et là, le feu "
+        "a été constaté au niveau de la charpente. Entre-temps, l’église avait été évacuée puisqu’une messe avait "
+        "débuté peu avant», a-t-il ajouté.\n",
+    )
+    claims = process([fr])["claims"].sort("start_char")
+    assert claims.height == 3 and set(claims["source_name"]) == {"Rémy Heitz"}

@@ -230,7 +230,8 @@ def _phrase_before(text: str, cue_start: int, language: str) -> str | None:
     if names_in_clause and not clause[names_in_clause[-1].end :].strip() and 1 < len(toks):
         last = names_in_clause[-1].text.split()
         if all(w[:1].isupper() and w[1:].islower() for w in last):
-            return names_in_clause[-1].text  # "statistics office president Ruth Brand" -> Ruth Brand
+            name = names_in_clause[-1].text  # "statistics office president Ruth Brand" -> Ruth Brand
+            return _without_place(name, language)  # 'Le procureur de Paris Rémy Heitz' -> Rémy Heitz
     if len(toks) > _MAX_PHRASE_TOKENS:
         # two clauses joined by 'and': the subject of the second ('… της κακοκαιρίας Daniel και ο δήμαρχος ζητά')
         joins = find_cues(clause, language, "list_separator")
@@ -249,6 +250,16 @@ def _phrase_before(text: str, cue_start: int, language: str) -> str | None:
         if n.end <= cue_start and len(tokens(text, n.end, cue_start)) <= setting("claims", "speaker_window")
     ]
     return near[-1].text if near else None
+
+
+def _without_place(name: str, language: str) -> str:
+    """A person's name with the place a title named run onto it dropped: 'Paris Rémy Heitz' -> 'Rémy Heitz'."""
+    from flows.lexicon import gazetteer
+
+    words = name.split()
+    while len(words) > 2 and (entry := gazetteer.lookup(words[0], language)) is not None and entry.type == "LOC":
+        words = words[1:]
+    return " ".join(words)
 
 
 def _phrase_after(text: str, cue_end: int, language: str) -> str | None:
@@ -603,6 +614,13 @@ def _continues(text: str, language: str) -> bool:
     return bool(hits) and not text[: hits[0][0]].strip(" \"'“„«»")
 
 
+def _closes_quotation(text: str, language: str) -> bool:
+    """A quotation closes right before a reporting verb with no speaker of its own: '«…», a-t-il ajouté',
+    '„…“, sagte er', '“…,” he said' (the speaker is the one who was speaking)."""
+    verbs = find_cues(text, language, "reporting_verb")
+    return bool(verbs) and bool(re.search(r"[”»“」』\"]\s*[,，–—-]?\s*$", text[: verbs[0][0]]))
+
+
 def _passes_on(text: str, language: str) -> bool:
     """The sentence ends with a hearsay mark: it passes on what the previous source said (ja '…ということです')."""
     tail = text.rstrip(" 。．.!！」』”\"')")
@@ -686,7 +704,11 @@ def extract_claims(
                 continue
             found = sentence_source(part, language) if len(spans) > 1 else sources.get(s["sentence_id"])
             # a reporting verb with no subject of its own (pro-drop: "Ha aggiunto che ...") goes on with the speaker
-            cued = found is None and s["sentence_id"] in sources and not name_spans(part, language)
+            cued = (
+                found is None
+                and s["sentence_id"] in sources
+                and (not name_spans(part, language) or _closes_quotation(part, language))
+            )
             goes_on = cued or _continues(part, language) or _passes_on(part, language)
             if found is None and speaker is not None and n == 0 and goes_on:
                 found = Source(speaker.name, speaker.kind, "inherited", "", speaker.surface)
@@ -703,7 +725,13 @@ def extract_claims(
             pending.extend(range(first_row, len(rows)))
             if not still_open:  # the quotation closes here: who it is attributed to said all of it
                 closing = next(
-                    (rows[i] for i in reversed(pending) if rows[i]["attribution"] in ("quote", "reported")), None
+                    (
+                        rows[i]
+                        for i in reversed(pending)
+                        if rows[i]["attribution"] in ("quote", "reported")
+                        or (i == pending[-1] and rows[i]["attribution"] == "inherited")  # '…», a-t-il ajouté'
+                    ),
+                    None,
                 )
                 if closing is not None:
                     for i in pending:
