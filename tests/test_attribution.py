@@ -322,5 +322,8 @@ def test_a_quotation_closed_by_a_verb_without_a_subject_is_the_previous_speakers
         "a été constaté au niveau de la charpente. Entre-temps, l’église avait été évacuée puisqu’une messe avait "
         "débuté peu avant», a-t-il ajouté.\n",
     )
-    claims = process([fr])["claims"].sort("start_char")
+    out = process([fr])
+    claims = out["claims"].sort("start_char")
     assert claims.height == 3 and set(claims["source_name"]) == {"Rémy Heitz"}
+    # the speaker is a mention of its own (its claims' source resolves to an entity), and so is the place
+    assert {"Rémy Heitz", "Paris"} <= set(out["mentions"]["surface"])
