@@ -12,6 +12,19 @@ what they said (a continuation opener, or a quotation still open: 'inherited'); 
 voice: its outlet ('own_voice'), or — when the outlet is unknown — the outlet its source line names, else
 the outlet it says the news comes from ('source_line'). A claim with none of these keeps a NULL source
 and the audit quarantines it.
+
+Who a source phrase is (source_kind):
+  outlet / agency  a known outlet (seeds/aliases/outlets.csv) in the phrase; the article's own outlet named
+                   in its text is its own voice, never a citation (its byline, dateline or footer)
+  speaker          a name ('Kevin Cartwright', 'Morocco’s interior ministry'), or a description that stands
+                   for someone the article names ('the company', 'il docente': `descriptor_*` cues), which
+                   flows/link/sources.py resolves to that earlier entity
+  description      people named by no one, as a group or a role: a short phrase around an `agent` cue
+                   ('officials said', 'Authorities fear', 'laut Rettungskräften', 'bölgedeki muhabirler',
+                   '当局によると'). A legitimate source: it keeps its own words as name and surface, is not
+                   resolved to an entity and is no entity mention; the claims expectation accepts it when its
+                   name is the words written in the article.
+Photo credits ('Foto: dpa/…', '© Reuters') cite the known agencies they name (how = 'mention').
 """
 
 from __future__ import annotations
@@ -26,7 +39,7 @@ from flows.config import setting
 from flows.lexicon import lemmas
 from flows.lexicon.gazetteer import fold, is_cased, non_names, org_words
 from flows.lexicon.names import descriptor_type, function_words, name_spans, resolve_outlet, tokens
-from flows.lexicon.reference import find_cues, find_outlets, unspaced
+from flows.lexicon.reference import OutletHit, find_cues, find_outlets, unspaced
 from flows.warehouse.tables import CLAIMS
 
 CITATION_SCHEMA = {
@@ -68,6 +81,7 @@ _QUOTED = re.compile(
     r"“[^“”]{3,}”|„[^„“”]{3,}[“”]|«[^«»]{3,}»|»[^«»]{3,}«|‹[^‹›]{3,}›|\"[^\"]{3,}\"|「[^「」]{2,}」|『[^『』]{2,}』"
 )
 _CLAUSE_BREAK = re.compile(r"[,;:()\[\]“”„«»‹›\"–—،؛，；：（）、「」『』]")
+_ASIDE = re.compile(r"[(（][^()（）]{1,12}[)）](?=\S)")  # '(USGS)' glued to the next word
 _MAX_PHRASE_TOKENS = 6
 _MAX_DESCRIPTION_WORDS = 3  # 'the ship's crew', 'Greek rescue services'
 MAX_SOURCE_CHARS = 80  # a speaker phrase longer than this is a clause, not a source
@@ -77,7 +91,7 @@ MAX_SOURCE_CHARS_UNSPACED = 16  # ... in Chinese, Japanese, Thai, Korean
 @dataclass(frozen=True)
 class Source:
     name: str
-    kind: str  # outlet | agency | speaker | unknown
+    kind: str  # outlet | agency | speaker | description | unknown
     attribution: str  # quote | reported | according_to | source_line | inherited | own_voice
     cue: str
     surface: str = ""  # the words that name the source, as written
@@ -119,6 +133,8 @@ def _as_source(phrase: str, language: str, according: bool = False) -> tuple[str
     phrase = _strip_function_words(phrase, language)
     if not phrase or not any(ch.isalpha() for ch in phrase):
         return None
+    if _is_description(phrase, language):
+        return phrase, "description"  # 'officials', 'Rettungskräften', 'bölgedeki muhabirler'
     if not is_cased(phrase) or descriptor_type(phrase, language):
         return phrase, "speaker"  # no capitals to go by, or a description resolved to a name later
     if according and 1 <= len(phrase.split()) <= _MAX_DESCRIPTION_WORDS:
@@ -136,6 +152,19 @@ def _as_source(phrase: str, language: str, according: bool = False) -> tuple[str
     return phrase, "speaker"
 
 
+def _is_description(phrase: str, language: str) -> bool:
+    """A short phrase that says who speaks without naming them: an `agent` noun ('officials', 'rescuers',
+    'Rettungskräfte', 'очевидцы', '当局') with at most a few words around it ('Greek rescue services',
+    'sources at the site'). A description that stands for someone named earlier ('the company', 'the
+    minister': `descriptor_*`) is not one: it is resolved to that entity."""
+    if not find_cues(phrase, language, "agent") or descriptor_type(phrase, language):
+        return False
+    if unspaced(phrase):
+        return True  # already at most MAX_SOURCE_CHARS_UNSPACED letters
+    fw = function_words(language)
+    return len([w for w in phrase.split() if w.casefold() not in fw]) <= _MAX_DESCRIPTION_WORDS
+
+
 def _common_noun_run(text: str, language: str) -> bool:
     """In a language that capitalises every noun, a run of words the dictionary knows ('Berichten')."""
     if language not in setting("names", "capitalised_nouns"):
@@ -147,27 +176,42 @@ def _phrase_before(text: str, cue_start: int, language: str) -> str | None:
     """The subject of a reporting verb: the clause before it, or an appositive subject ('X, title, said')."""
     segment_start = 0
     for m in _QUOTED.finditer(text, 0, cue_start):
-        segment_start = m.end()  # after a quotation: “...”, Holslag said
+        embedded = m.group(0)[-2:-1].isalnum() and not re.search(r"[,;:—–-]", text[m.end() : cue_start])
+        if not embedded:  # a quotation inside the clause: tr 'durumun "içler acısı" olduğu kaydetti'
+            segment_start = m.end()  # after a quotation: “...”, Holslag said
     while segment_start < cue_start and text[segment_start] in " ,.":
         segment_start += 1
     segment = text[segment_start:cue_start]
     names = name_spans(text, language, segment_start, cue_start)
     lead = segment.lstrip()
     first = names[0] if names else None
+    last_break = max((m.end() for m in _CLAUSE_BREAK.finditer(text, segment_start, cue_start)), default=-1)
+    if last_break > segment_start:
+        tail = text[last_break:cue_start].strip()
+        whole = name_spans(tail, language)
+        if tail and len(whole) == 1 and whole[0].text == tail and (" " in tail or resolve_outlet(tail)):
+            return tail  # "…, was awarded the Nobel Peace Prize on Friday, Bol News reported"
+    acronym = re.match(r"\s*\([^()]{1,12}\)", text[first.end : cue_start]) if first else None
+    after_first = first.end + (acronym.end() if acronym else 0) if first else 0
     if (
         first
         and first.start == segment_start + len(segment) - len(lead)
-        and text[first.end : first.end + 1] == ","
+        and text[after_first : after_first + 1] == ","
         and len(first.text.split()) >= 2
         and not first.text.isupper()
     ):
         return first.text  # appositive: "Jonathan Holslag, docente presso ..., ha confermato" (not a dateline)
     clause_start = segment_start
+    asides = [(m.start(), m.end()) for m in _ASIDE.finditer(text, segment_start, cue_start)]
     for m in _CLAUSE_BREAK.finditer(text, segment_start, cue_start):
-        clause_start = m.end()
+        if not any(a <= m.start() < z for a, z in asides):
+            clause_start = m.end()  # an acronym in parentheses is part of the name: '美國地質調查局(USGS)資料顯示'
     clause = text[clause_start:cue_start]
     comp = find_cues(clause, language, "complementizer")
     if comp:
+        tail = clause[comp[-1][1] :].strip()
+        if tail and _is_description(_strip_function_words(tail, language), language):
+            return tail  # "territory that scientists believe": the subject after the relative pronoun
         head = clause[: comp[-1][0]]
         if 1 <= len(tokens(head)) <= 3 and _strip_function_words(head, language):
             return head.strip()  # a relative clause: "L’azienda che gestisce ... ha negato" -> L’azienda
@@ -186,7 +230,14 @@ def _phrase_before(text: str, cue_start: int, language: str) -> str | None:
     if names_in_clause and not clause[names_in_clause[-1].end :].strip() and 1 < len(toks):
         last = names_in_clause[-1].text.split()
         if all(w[:1].isupper() and w[1:].islower() for w in last):
-            return names_in_clause[-1].text  # "statistics office president Ruth Brand" -> Ruth Brand
+            name = names_in_clause[-1].text  # "statistics office president Ruth Brand" -> Ruth Brand
+            return _without_place(name, language)  # 'Le procureur de Paris Rémy Heitz' -> Rémy Heitz
+    if len(toks) > _MAX_PHRASE_TOKENS:
+        # two clauses joined by 'and': the subject of the second ('… της κακοκαιρίας Daniel και ο δήμαρχος ζητά')
+        joins = find_cues(clause, language, "list_separator")
+        if joins and 1 <= len(tokens(clause, joins[-1][1])) <= 3:
+            clause = clause[joins[-1][1] :]
+            toks = tokens(clause)
     if 1 <= len(toks) <= _MAX_PHRASE_TOKENS:
         # trailing function words and dates are not the speaker: "die Hafenbehörde am Mittwoch"
         fw = function_words(language)
@@ -201,16 +252,37 @@ def _phrase_before(text: str, cue_start: int, language: str) -> str | None:
     return near[-1].text if near else None
 
 
+def _without_place(name: str, language: str) -> str:
+    """A person's name with the place a title named run onto it dropped: 'Paris Rémy Heitz' -> 'Rémy Heitz'."""
+    from flows.lexicon import gazetteer
+
+    words = name.split()
+    while len(words) > 2 and (entry := gazetteer.lookup(words[0], language)) is not None and entry.type == "LOC":
+        words = words[1:]
+    return " ".join(words)
+
+
 def _phrase_after(text: str, cue_end: int, language: str) -> str | None:
     """The source after 'according to' / 'said': a name that opens the phrase, else the phrase up to
     the next clause break (at most a few tokens)."""
+    if q := re.match(r"\s*[“„«‹\"‘「『]", text[cue_end:]):
+        cue_end += q.end()  # a name in quotation marks: uk 'повідомили в “Роскосмосі”'
     m = _CLAUSE_BREAK.search(text, cue_end)
     stop = m.start() if m else len(text)
+    fw, skip = function_words(language), non_names(language)
     # 'according to what X announced' (ar 'وفق ما أعلنت X', it 'secondo quanto riferito da X'): the source
     # follows the verb
-    for a, z, _ in find_cues(text[cue_end:stop], language, "reporting_verb"):
-        if len(tokens(text, cue_end, cue_end + a)) <= 2:
-            cue_end += z
+    for a, z, verb in find_cues(text[cue_end:stop], language, "reporting_verb"):
+        lead = tokens(text, cue_end, cue_end + a)
+        if (
+            a == 0
+            or verb.position == "after"
+            or (verb.position == "either" and all(t[2].casefold() in fw for t in lead))
+        ):
+            cue_end += z  # ar 'وفق آخر حصيلة أعلنتها وزارة الداخلية' (… the toll the ministry announced)
+        else:
+            stop = cue_end + a  # the verb closes the source: zh '據摩洛哥內政部表示'
+            m = None
         break
     # the source ends where what it says begins: ar 'ذكر المكتب أن …', es 'señaló el ministro que …'
     for a, _, _ in find_cues(text[cue_end:stop], language, "complementizer"):
@@ -225,19 +297,29 @@ def _phrase_after(text: str, cue_end: int, language: str) -> str | None:
     if find_outlets(phrase):
         return phrase  # _as_source picks the outlet out of it
     # trailing function words and days are not the source: 'أعلنت وزارة الخارجية الخميس' (… on Thursday)
-    fw, skip = function_words(language), non_names(language)
     while len(toks) > 1 and (toks[-1][2].casefold() in fw or fold(toks[-1][2]) in skip):
         toks = toks[:-1]
     phrase = text[toks[0][0] : toks[-1][1]]
+    agents = find_cues(phrase, language, "agent")
+    content = [t for t in toks if t[2].casefold() not in fw]
+    if agents and not unspaced(phrase) and len(content) > _MAX_DESCRIPTION_WORDS:
+        # a description and then what it says: el 'Σύμφωνα με πληροφορίες αραβικών μέσων οι νεκροί ...'
+        cut = toks[0][0] + agents[0][1]
+        if len(tokens(text, toks[0][0], cut)) <= _MAX_DESCRIPTION_WORDS:
+            return text[toks[0][0] : cut]
     names = name_spans(text, language, cue_end, toks[-1][1])
     if names:
         head = tokens(text, toks[0][0], names[0].start)
-        if (
-            is_cased(phrase)
-            and len(toks) <= _MAX_PHRASE_TOKENS
-            and any(t[2].casefold() not in fw for t in head)
-            and not text[toks[-1][1] : stop].strip()
-        ):
+        ends = not text[toks[-1][1] : stop].strip(" .!?…")
+        last = names[-1].text.split()
+        if ends and names[-1].end == toks[-1][1] and len(last) >= 2 and all(w[:1].isupper() for w in last):
+            if any(t[2].casefold() not in fw for t in head):
+                return names[-1].text  # a title and a person: 'à ses côtés le général Jean-Claude Gallet'
+        rest = tokens(text, names[0].end, toks[-1][1])
+        described = any(t[2].casefold() not in fw for t in head) or (
+            rest and all(t[2][:1].islower() for t in rest)  # 'l’Institut de géophysique américain'
+        )
+        if is_cased(phrase) and len(toks) <= _MAX_PHRASE_TOKENS and described and ends:
             # a description that holds a name is the source, not the name: 'le ministère de l'Intérieur',
             # 'les pompiers de Paris', 'le Centre national pour la recherche scientifique'
             return phrase
@@ -245,7 +327,8 @@ def _phrase_after(text: str, cue_end: int, language: str) -> str | None:
     if m is not None and text[m.start()] == ",":
         # an appositive name after a title: "a déclaré le directeur général, Boudewijn Siemons, lors ..."
         after = name_spans(text, language, m.end(), min(len(text), m.end() + 60))
-        if after and not text[m.end() : after[0].start].strip():
+        closes = text[after[0].end :].strip()[:1] in ("", ",", ".", ";") if after else False
+        if after and not text[m.end() : after[0].start].strip() and closes:
             return after[0].text
     return text[toks[0][0] : toks[-1][1]]
 
@@ -256,20 +339,62 @@ def _located(text: str, phrase: str, lo: int, hi: int) -> tuple[int, int]:
     return (at, at + len(phrase)) if at >= 0 else (-1, -1)
 
 
+def _inverted(text: str, start: int, end: int, language: str) -> bool:
+    """A reporting verb after a comma that ends its clause with a short subject ("…, rapportent des médias
+    français", "…, said the minister"): the source is after it. Not "X, title, disse à AP que …"."""
+    if not text[:start].rstrip().endswith((",", "،", "，")):
+        return False
+    m = _CLAUSE_BREAK.search(text, end)
+    rest = text[end : m.start() if m else len(text)]
+    rest = re.split(r"[.!?。！？](?=\s|[^\W\d_]|$)", rest, maxsplit=1)[0]  # 'français.La cathédrale …
+    return len(tokens(rest)) <= _MAX_PHRASE_TOKENS and not find_cues(rest, language, "complementizer")
+
+
 def sentence_source(text: str, language: str) -> Source | None:
     """The source a sentence (or clause) names for itself, if any."""
-    quoted = bool(_QUOTED.search(text))
+    according = _according_source(text, language)
+    if according is not None and according.kind in ("outlet", "agency"):
+        # "Deputy mayor X said …, according to the Associated Press": X speaks, the agency relays it
+        spoken = _reported_source(text[: according.cue_start], language)
+        if spoken is not None and spoken.kind == "speaker" and _names_a_person(spoken.name, language):
+            return spoken  # (an organisation's announcement stays the agency's: '…, selon l'agence Reuters')
+    return according or _reported_source(text, language)
+
+
+def _names_a_person(phrase: str, language: str) -> bool:
+    """The phrase ends with a person's name: two or more capitalised words, none an organisation word."""
+    spans = name_spans(phrase, language)
+    words = spans[-1].text.split() if spans else []
+    orgs = org_words(language)
+    return (
+        len(words) >= 2
+        and all(w[:1].isupper() and not w.isupper() for w in words)
+        and not any(fold(w) in orgs for w in words)
+    )
+
+
+def _according_source(text: str, language: str) -> Source | None:
     for start, end, cue in find_cues(text, language, "according_to"):
         before = cue.position == "before"
         phrase = _phrase_before(text, start, language) if before else _phrase_after(text, end, language)
         if phrase and (src := _as_source(phrase, language, according=True)):
             a, z = _located(text, phrase, 0, start) if before else _located(text, phrase, end, len(text))
             return Source(src[0], src[1], "according_to", text[start:end], phrase, a, z, start, end)
-    for start, end, cue in find_cues(text, language, "reporting_verb"):
+    return None
+
+
+def _reported_source(text: str, language: str) -> Source | None:
+    quoted = bool(_QUOTED.search(text))
+    verbs = find_cues(text, language, "reporting_verb")
+    for i, (start, end, cue) in enumerate(verbs):
+        if i + 1 < len(verbs) and not text[end : verbs[i + 1][0]].strip():
+            continue  # a verb's form as the subject's noun: 'Local reports say', 'media reports said'
         after_quote = any(re.fullmatch(r"[\s,.]*", text[q.end() : start]) for q in _QUOTED.finditer(text, 0, start))
+        # "…, rapportent des médias français": a verb right after a comma has its subject after it
+        inverted = cue.position == "either" and _inverted(text, start, end, language)
         order = (
             ("after", "before")
-            if cue.position == "after" or (cue.position == "either" and after_quote)
+            if cue.position == "after" or (cue.position == "either" and (after_quote or inverted))
             else ("before", "after")
         )
         if cue.position == "before":
@@ -303,10 +428,32 @@ def _has_attribution_cue(text: str, language: str) -> bool:
     return bool(find_cues(text, language, "according_to") or find_cues(text, language, "reporting_verb"))
 
 
-def _article_citations(article_id: str, language: str, sents: list[dict], sources: dict[str, Source]) -> list[dict]:
+def _own_outlet_names(outlet: str | None) -> set[str]:
+    """The names the article's own outlet goes by: its byline, dateline or footer is no citation."""
+    if not outlet:
+        return set()
+    resolved = resolve_outlet(outlet)
+    return {fold(outlet)} | ({fold(resolved[0])} if resolved else set())
+
+
+def _credits(text: str, language: str) -> list[OutletHit]:
+    """Known outlets and agencies a photo credit names after its caption cue ('Foto: dpa/Kaitlin Newman')."""
+    hits = find_cues(text, language, "caption")
+    if not hits:
+        return []
+    start = hits[0][0]
+    return [h for h in find_outlets(text) if h.start >= start]
+
+
+def _article_citations(
+    article_id: str, language: str, sents: list[dict], sources: dict[str, Source], outlet: str | None = None
+) -> list[dict]:
     found: dict[str, dict] = {}
+    own_outlet = _own_outlet_names(outlet)
 
     def add(name, kind, how, surface, sid):
+        if fold(name) in own_outlet:
+            return  # the article's own outlet ('[Baltimore 26日 ロイター]' in a Reuters article, its footer)
         row = found.get(name)
         if row is None:
             digest = hashlib.sha1(name.encode("utf-8")).hexdigest()[:8]
@@ -334,6 +481,10 @@ def _article_citations(article_id: str, language: str, sents: list[dict], source
                     add(resolved[0], resolved[1], "source_line", item, sid)
                 elif any(ch.isupper() for ch in item) and len(item.split()) <= 6:
                     add(item, "unknown", "source_line", item, sid)
+            continue
+        if s["kind"] == "caption":
+            for hit in _credits(text, language):  # a photo credit: the article relies on the agency's picture
+                add(hit.name, hit.kind, "mention", hit.surface, sid)
             continue
         if s["kind"] not in CONTENT_KINDS:
             continue
@@ -382,10 +533,11 @@ def extract_citations(
     rows = []
     sources = own_sources(articles, sentences) if sources is None else sources
     by_article = sentences.partition_by("article_id", as_dict=True, maintain_order=True)
-    for aid, language in articles.select("article_id", "language").iter_rows():
+    outlets = articles["outlet"] if "outlet" in articles.columns else pl.Series([None] * articles.height)
+    for (aid, language), outlet in zip(articles.select("article_id", "language").iter_rows(), outlets, strict=True):
         part = by_article.get((aid,))
         if part is not None:
-            rows.extend(_article_citations(aid, language, part.sort("position").to_dicts(), sources))
+            rows.extend(_article_citations(aid, language, part.sort("position").to_dicts(), sources, outlet))
     return pl.DataFrame(rows, schema=CITATION_SCHEMA).sort("article_id", "name")
 
 
@@ -462,6 +614,20 @@ def _continues(text: str, language: str) -> bool:
     return bool(hits) and not text[: hits[0][0]].strip(" \"'“„«»")
 
 
+def _closes_quotation(text: str, language: str) -> bool:
+    """A quotation closes right before a reporting verb with no speaker of its own: '«…», a-t-il ajouté',
+    '„…“, sagte er', '“…,” he said' (the speaker is the one who was speaking)."""
+    verbs = find_cues(text, language, "reporting_verb")
+    return bool(verbs) and bool(re.search(r"[”»“」』\"]\s*[,，–—-]?\s*$", text[: verbs[0][0]]))
+
+
+def _passes_on(text: str, language: str) -> bool:
+    """The sentence ends with a hearsay mark: it passes on what the previous source said (ja '…ということです')."""
+    tail = text.rstrip(" 。．.!！」』”\"')")
+    hits = find_cues(tail[-20:], language, "hearsay")
+    return bool(hits) and hits[-1][1] == len(tail[-20:])
+
+
 def _quotes_open(text: str, was_open: bool) -> bool:
     """Whether a quotation is still open after `text`, given whether one was open before it."""
     balance = (1 if was_open else 0) + sum(text.count(c) for c in "“„«") - sum(text.count(c) for c in "”»")
@@ -529,6 +695,7 @@ def extract_claims(
         own = (
             Source(outlet, "outlet", "own_voice", "") if outlet else _source_line_origin(cites_by_article.get(aid, []))
         )
+        own_names = _own_outlet_names(outlet)
         spans = clauses(text, language) if sources.get(s["sentence_id"]) is not None else [(0, len(text))]
         first_row = len(rows)
         for n, (a, z) in enumerate(spans):
@@ -537,9 +704,16 @@ def extract_claims(
                 continue
             found = sentence_source(part, language) if len(spans) > 1 else sources.get(s["sentence_id"])
             # a reporting verb with no subject of its own (pro-drop: "Ha aggiunto che ...") goes on with the speaker
-            cued = found is None and s["sentence_id"] in sources and not name_spans(part, language)
-            if found is None and speaker is not None and n == 0 and (cued or _continues(part, language)):
+            cued = (
+                found is None
+                and s["sentence_id"] in sources
+                and (not name_spans(part, language) or _closes_quotation(part, language))
+            )
+            goes_on = cued or _continues(part, language) or _passes_on(part, language)
+            if found is None and speaker is not None and n == 0 and goes_on:
                 found = Source(speaker.name, speaker.kind, "inherited", "", speaker.surface)
+            if found is not None and found.kind in ("outlet", "agency") and fold(found.name) in own_names:
+                found = own  # the article's own outlet named in its text ('selon les images … de Sputnik')
             source = found or own or Source(None, None, "own_voice", "")
             if found is not None and found.attribution != "inherited":
                 speaker = found
@@ -551,7 +725,13 @@ def extract_claims(
             pending.extend(range(first_row, len(rows)))
             if not still_open:  # the quotation closes here: who it is attributed to said all of it
                 closing = next(
-                    (rows[i] for i in reversed(pending) if rows[i]["attribution"] in ("quote", "reported")), None
+                    (
+                        rows[i]
+                        for i in reversed(pending)
+                        if rows[i]["attribution"] in ("quote", "reported")
+                        or (i == pending[-1] and rows[i]["attribution"] == "inherited")  # '…», a-t-il ajouté'
+                    ),
+                    None,
                 )
                 if closing is not None:
                     for i in pending:

@@ -386,6 +386,8 @@ def _sentence_mentions(acc: _ArticleMentions, sid: str, base: int, text: str, sp
             acc.rows.remove(r)
             span = (r["start_char"] - base, r["end_char"] - base)
             taken[:] = [t for t in taken if t != span]
+        if pos >= 0:
+            _drop_place_prefix(acc, sid, base, pos, end, speaker, taken)
         inside_known = any(a <= pos and end <= z for a, z in taken)
         if pos < 0 or inside_known or not any(ch.isalpha() for ch in speaker):
             continue  # a speaker that is a known name is already a mention; longer phrases nest them
@@ -393,6 +395,30 @@ def _sentence_mentions(acc: _ArticleMentions, sid: str, base: int, text: str, sp
             continue  # "the company", "he": resolved to an entity named earlier (flows/link/sources.py)
         acc.add(sid, base, pos, pos + len(speaker), speaker, name_key(speaker), "source", _type_hint(speaker, language))
     return persons
+
+
+def _drop_place_prefix(acc: _ArticleMentions, sid: str, base: int, pos: int, end: int, speaker: str, taken: list):
+    """A name span that runs a place onto the speaker ('Paris Rémy Heitz' for the speaker 'Rémy Heitz',
+    flows/extract/attribution.py): the mention is the speaker's name, so the claim's source resolves."""
+    for r in acc.rows:
+        if (
+            r["sentence_id"] != sid
+            or r["how"] != "name"
+            or r["end_char"] != base + end
+            or r["start_char"] >= base + pos
+        ):
+            continue
+        prefix = r["surface"][: base + pos - r["start_char"]].split()
+        place = gazetteer.lookup(prefix[0], acc.language) if len(prefix) == 1 else None
+        if place is None or place.type != "LOC":
+            continue
+        span = (r["start_char"] - base, r["end_char"] - base)
+        r.update(start_char=base + pos, surface=speaker, entity_key=name_key(speaker))
+        taken[:] = [(pos, end) if t == span else t for t in taken]
+        a = span[0]  # the place stays a mention of its own
+        acc.add(sid, base, a, a + len(prefix[0]), prefix[0], place.key, "gazetteer", "LOC")
+        taken.append((a, a + len(prefix[0])))
+        return
 
 
 def extract_mentions(articles: pl.DataFrame, sentences: pl.DataFrame, claims: pl.DataFrame):

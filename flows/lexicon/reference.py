@@ -43,7 +43,9 @@ CUE_KINDS = {
     "descriptor_per": ({"either"}, "nouns that describe a person already named: 'the minister', 'il docente'"),
     "descriptor_org": ({"either"}, "nouns that describe an organisation already named: 'the company', 'l'azienda'"),
     "descriptor_loc": ({"either"}, "nouns that describe a place already named: 'the city', 'la capitale'"),
+    "agent": ({"either"}, "nouns for people who speak as a group or a role, named by no one: 'officials', 'rescuers'"),
     "continuation": ({"either"}, "opens a sentence that goes on with the previous speaker: 'He added', 'Inoltre ha'"),
+    "hearsay": ({"either"}, "ends a sentence that passes on what the previous source said: ja 'ということです'"),
     "proclitic": ({"either"}, "a letter written onto the next word, before a cue: ar 'و' (and), he 'ו'"),
 }
 DATE_KINDS = {

@@ -201,7 +201,7 @@ CLAIMS = Table(
         _c("text", "VARCHAR", required=True),
         _c("language", "VARCHAR", "the sentence's language"),
         _c("source_name", "VARCHAR", "who the claim is attributed to (speaker, outlet or agency)", True),
-        _c("source_kind", "VARCHAR", "'outlet' | 'agency' | 'speaker'"),
+        _c("source_kind", "VARCHAR", "'outlet' | 'agency' | 'speaker' | 'description' (who, unnamed: 'officials')"),
         _c(
             "attribution",
             "VARCHAR",
