@@ -32,6 +32,15 @@ def test_citation_evidence():
     assert en["surface"] == "Finance Times" and en["how"] == "reported"
 
 
+def test_a_credit_run_into_the_body_is_no_claim_but_still_a_citation():
+    # the en seed: "Belgian security services reported Finance Times" (glued to the next sentence)
+    claims = by_language(seeds()["claims"], "en")
+    assert not claims.filter(pl.col("text").str.contains("reported Finance Times")).height
+    assert "Financial Times" in cited("en")
+    # the VSSE's own statement told to the same paper stays a claim
+    assert claims.filter(pl.col("text").str.contains("intention and ability")).height == 1
+
+
 def test_no_claim_from_captions_source_lines_teasers_or_headings():
     claims = seeds()["claims"]
     kinds = seeds()["sentences"].select("sentence_id", "kind")

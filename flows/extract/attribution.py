@@ -635,6 +635,20 @@ def _quotes_open(text: str, was_open: bool) -> bool:
     return balance > 0 or (straight != was_open if straight else (was_open and balance > 0))
 
 
+def _only_credits(part: str, source: Source, language: str) -> bool:
+    """Beyond its source and its cue the sentence names only an outlet (or nothing): a credit line run into
+    the body, not a statement ('Belgian security services reported Finance Times')."""
+    if source.attribution not in ("reported", "quote") or min(source.start, source.cue_start) < 0:
+        return False
+    rest, pos = [], 0
+    for a, z in sorted([(source.start, source.end), (source.cue_start, source.cue_end)]):
+        rest.append(part[pos:a])
+        pos = max(pos, z)
+    rest.append(part[pos:])
+    words = [w for w in re.findall(r"\w+", " ".join(rest)) if w.casefold() not in function_words(language)]
+    return not words or resolve_outlet(" ".join(words)) is not None
+
+
 def _claim_row(s: dict, n: int, a: int, z: int, part: str, source: Source) -> dict:
     base = s["start_char"] + a
 
@@ -712,6 +726,8 @@ def extract_claims(
             goes_on = cued or _continues(part, language) or _passes_on(part, language)
             if found is None and speaker is not None and n == 0 and goes_on:
                 found = Source(speaker.name, speaker.kind, "inherited", "", speaker.surface)
+            if found is not None and _only_credits(part, found, language):
+                continue  # 'Belgian security services reported Finance Times': who reported whom, no statement
             if found is not None and found.kind in ("outlet", "agency") and fold(found.name) in own_names:
                 found = own  # the article's own outlet named in its text ('selon les images … de Sputnik')
             source = found or own or Source(None, None, "own_voice", "")
