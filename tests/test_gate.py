@@ -277,3 +277,23 @@ def test_a_frame_with_a_misspelt_column_is_an_error_not_a_null(tmp_path):
     )
     with pytest.raises(ValueError, match=r"columns the table does not have: \['source_nmae'\].*source_name"):
         wh.stage({"claims": frame}, pl.DataFrame(schema={"article_id": pl.String, "source_uri": pl.String}), [])
+
+
+def test_a_frame_as_staged_has_every_column_of_its_table():
+    from flows.warehouse.tables import CLAIMS
+
+    frame = pl.DataFrame(
+        {
+            "claim_id": ["c"],
+            "article_id": ["a"],
+            "sentence_id": ["s"],
+            "text": ["t"],
+            "source_name": ["x"],
+            "attribution": ["quote"],
+        }
+    )
+    staged = CLAIMS.staged(frame)
+    assert staged.columns == CLAIMS.column_names and staged["entity_ids"].to_list() == [None]
+    assert staged.schema["entity_ids"] == CLAIMS.polars["entity_ids"]
+    with pytest.raises(ValueError, match="source_nmae"):
+        CLAIMS.staged(frame.rename({"source_name": "source_nmae"}))

@@ -85,6 +85,17 @@ class Table:
             lines += [f"    CHECK ({check})" for check in self.checks]
         return f"CREATE TABLE {qualified} (\n" + ",\n".join(lines) + "\n)"
 
+    def staged(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """`frame` as staging holds it: every column of the table in declaration order, NULL where the frame
+        has none (what `Warehouse.read_staging` returns after the frame was inserted)."""
+        self.check_frame(frame)
+        return frame.select(
+            [
+                pl.col(n).cast(t) if n in frame.columns else pl.lit(None, dtype=t).alias(n)
+                for n, t in self.polars.items()
+            ]
+        )
+
     def check_frame(self, frame: pl.DataFrame) -> None:
         """A frame loaded into this table must not carry columns the table lacks or miss ones it needs."""
         extra = [c for c in frame.columns if c not in self.polars]
