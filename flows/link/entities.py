@@ -15,9 +15,9 @@ from functools import lru_cache
 import polars as pl
 
 from flows.extract.mentions import name_key
-from flows.lexicon import gazetteer
+from flows.lexicon import gazetteer, lemmas
 from flows.lexicon.gazetteer import fold
-from flows.lexicon.names import skeleton
+from flows.lexicon.names import function_words, skeleton
 from flows.link.unionfind import UnionFind
 
 ENTITY_SCHEMA = {
@@ -137,9 +137,6 @@ def resolve(mentions: pl.DataFrame, edges: pl.DataFrame, languages: dict[str, st
 def _is_title_word(word: str, language: str, descriptors: frozenset[str]) -> bool:
     """A word that may stand before a name without being part of it: a function word, a dictionary word of
     the language, a known place or its adjective ("US", "США", "Belgian"), or a descriptor ("Stadt")."""
-    from flows.lexicon import lemmas
-    from flows.lexicon.names import function_words
-
     parts = [p for p in word.split("-") if p]
     if not parts:
         return False
@@ -160,8 +157,6 @@ def _is_title_word(word: str, language: str, descriptors: frozenset[str]) -> boo
 @lru_cache(maxsize=256)
 def _descriptors(language: str) -> frozenset[str]:
     """Descriptor nouns of places and people ("die Stadt" -> "stadt"), without their articles."""
-    from flows.lexicon.names import function_words
-
     words = set()
     for kind in ("descriptor_loc", "descriptor_per"):
         for phrase in gazetteer.cue_words(language, kind):
@@ -176,14 +171,15 @@ def _titled_names(mentions: pl.DataFrame, keys: set[str]) -> dict[str, str]:
     more words may follow any title words; a single word only a place after descriptors or function
     words ("die Stadt Derna", not "Air France" or "Real Madrid")."""
     out: dict[str, str] = {}
-    seen = set()
-    for key, surface, language in mentions.select("entity_key", "surface", "language").iter_rows():
-        if not key.startswith("NAME:") or (key, language) in seen or key in out:
+    candidates = (
+        mentions.filter(pl.col("entity_key").str.starts_with("NAME:"), pl.col("surface").str.contains(r"\s"))
+        .unique(["entity_key", "language"], keep="first", maintain_order=True)
+        .select("entity_key", "surface", "language")
+    )
+    for key, surface, language in candidates.iter_rows():  # one row per key and language, not per mention
+        if key in out:
             continue
-        seen.add((key, language))
         words = surface.split()
-        if len(words) < 2:
-            continue
         descriptors = _descriptors(language)
         for i in range(1, len(words)):
             suffix = " ".join(words[i:])
@@ -213,16 +209,10 @@ def _is_place_descriptor(word: str, language: str, descriptors: frozenset[str]) 
     parts = [p for p in word.split("-") if p]
     return bool(parts) and all(
         fold(p) in descriptors
-        or p.casefold() in _function_words(language)
+        or p.casefold() in function_words(language)
         or getattr(gazetteer.lookup(p, language), "type", None) == "LOC"
         for p in parts
     )
-
-
-def _function_words(language: str) -> frozenset[str]:
-    from flows.lexicon.names import function_words
-
-    return function_words(language)
 
 
 def _gazetteer_entries(keys) -> dict[str, gazetteer.Entry]:
