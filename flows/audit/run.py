@@ -182,42 +182,33 @@ def _validate_with_gx(
         from flows.audit import data_docs
 
         site = data_docs.add_site(context, Path(docs_dir).resolve())
-    # read-only and sandboxed: a suite's SQL can neither change the warehouse nor reach a file
-    source = context.data_sources.add_sql(
-        name="warehouse",
-        connection_string=f"duckdb:///{warehouse_path}",
-        kwargs={"connect_args": {"read_only": True, "config": dict(SANDBOX)}},
-    )
-    checkpoints = []
-    for data in suites:
-        table = data["meta"]["table"]
-        asset = source.add_table_asset(name=table, table_name=table, schema_name="staging")
-        batch = asset.add_batch_definition_whole_table(f"{table}_all")
-        suite = context.suites.add(_gx_suite(gx, data))
-        definition = context.validation_definitions.add(
-            gx.ValidationDefinition(name=f"audit_{table}", data=batch, suite=suite)
-        )
-        checkpoints.append(
-            (
-                data,
-                context.checkpoints.add(
-                    Checkpoint(
-                        name=f"newsflow_audit_{table}",
-                        validation_definitions=[definition],
-                        result_format={"result_format": "SUMMARY"},  # counts; which rows fail is the warehouse's job
-                    )
-                ),
-            )
-        )
     out: dict[tuple[str, int], dict] = {}
-    try:
-        for data, checkpoint in checkpoints:
+    with _DuckDBConnections():
+        # read-only and sandboxed: a suite's SQL can neither change the warehouse nor reach a file
+        source = context.data_sources.add_sql(
+            name="warehouse",
+            connection_string=f"duckdb:///{warehouse_path}",
+            kwargs={"connect_args": {"read_only": True, "config": dict(SANDBOX)}},
+        )
+        for data in suites:
+            table = data["meta"]["table"]
+            asset = source.add_table_asset(name=table, table_name=table, schema_name="staging")
+            batch = asset.add_batch_definition_whole_table(f"{table}_all")
+            suite = context.suites.add(_gx_suite(gx, data))
+            definition = context.validation_definitions.add(
+                gx.ValidationDefinition(name=f"audit_{table}", data=batch, suite=suite)
+            )
+            checkpoint = context.checkpoints.add(
+                Checkpoint(
+                    name=f"newsflow_audit_{table}",
+                    validation_definitions=[definition],
+                    result_format={"result_format": "SUMMARY"},  # counts; which rows fail is the warehouse's job
+                )
+            )
             for validation in checkpoint.run(run_id=RunIdentifier(run_name=run_name)).run_results.values():
                 for er in validation.results:
                     r = er.to_json_dict()
                     out[(data["name"], r["expectation_config"]["meta"]["index"])] = _gx_outcome(data, r)
-    finally:
-        _release()
     if docs_dir is not None:
         try:
             context.build_data_docs(site_names=[site])
@@ -264,26 +255,30 @@ def _exception_message(info) -> str | None:
     return None
 
 
-def _release() -> None:
-    """Close every DuckDB connection GX opened, so publish can open the file in this process.
+class _DuckDBConnections:
+    """Every DuckDB connection SQLAlchemy opens while GX validates, closed at the end so publish can open the
+    file for writing in this process. GX copies datasources and creates engines of its own, out of reach of
+    the context; a pool listener sees each connection as it is made (walking the heap for them cost seconds)."""
 
-    GX copies datasources and creates engines while it validates; they are found by type, not
-    through the context, and their pools are disposed (which closes the DuckDB handles).
-    """
-    import gc
+    def __init__(self):
+        from sqlalchemy import event
+        from sqlalchemy.pool import Pool
 
-    from great_expectations.execution_engine import SqlAlchemyExecutionEngine
-    from sqlalchemy.engine import Engine
-    from sqlalchemy.pool import Pool
+        self.records: list = []
+        self._event, self._pool = event, Pool
 
-    gc.collect()
-    for obj in gc.get_objects():
-        if isinstance(obj, SqlAlchemyExecutionEngine) and getattr(obj, "_connection", None) is not None:
-            obj._connection.invalidate()
-            obj._connection = None
-    for obj in gc.get_objects():
-        if isinstance(obj, Engine) and obj.url.drivername.startswith("duckdb"):
-            obj.dispose()
-        elif isinstance(obj, Pool) and getattr(getattr(obj, "_dialect", None), "name", "") == "duckdb":
-            obj.dispose()
-    gc.collect()
+    def __enter__(self):
+        self._event.listen(self._pool, "connect", self._connected)
+        return self
+
+    def _connected(self, dbapi_connection, connection_record) -> None:
+        from duckdb_engine import ConnectionWrapper
+
+        if isinstance(dbapi_connection, ConnectionWrapper):
+            self.records.append(connection_record)
+
+    def __exit__(self, *exc) -> None:
+        self._event.remove(self._pool, "connect", self._connected)
+        for record in self.records:
+            record.invalidate()  # closes the DuckDB handle; the pool discards the record when it comes back
+        self.records.clear()
