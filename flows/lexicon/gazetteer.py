@@ -289,16 +289,9 @@ def _uncased_shared() -> dict[str, Entry]:
     return dict(_uncased_entries(names.items()))
 
 
-@cache
-def _uncased_automaton(language: str):
-    """An Aho-Corasick automaton over the known names written in scripts without capitals (Arabic, Hebrew,
-    Devanagari, Georgian, Hangul, Han, kana, Thai...): there, names cannot be found by capitalisation.
-    The language's own territory names come first (they win a shared key), then listed names, then cities."""
+def _automaton(names: dict[str, Entry]):
     import ahocorasick
 
-    names = dict(_uncased_entries(territory_names(language).items()))
-    for key, entry in _uncased_shared().items():
-        names.setdefault(key, entry)
     if not names:
         return None
     automaton = ahocorasick.Automaton()
@@ -308,28 +301,44 @@ def _uncased_automaton(language: str):
     return automaton
 
 
+@cache
+def _uncased_automata(language: str) -> tuple:
+    """Aho-Corasick automata over the known names written in scripts without capitals (Arabic, Hebrew,
+    Devanagari, Georgian, Hangul, Han, kana, Thai...): there, names cannot be found by capitalisation.
+    One over the listed names and cities, built once for every language, and one over the language's own
+    territory names, which win a name both hold."""
+    return _automaton(dict(_uncased_entries(territory_names(language).items()))), _shared_uncased_automaton()
+
+
+@cache
+def _shared_uncased_automaton():
+    return _automaton(_uncased_shared())
+
+
 def uncased_names(text: str, language: str) -> list[tuple[int, int, Entry]]:
     """Known names in `text` written in scripts without capitals, leftmost-longest, without overlaps.
 
     In scripts with spaces a name must start a word (a proclitic of the language may be glued before it:
     ar 'والمغرب'); it may carry a suffix (ka 'მაროკოში', ko '모로코에서')."""
-    automaton = _uncased_automaton(language)
-    if automaton is None or not text:
+    automata = [a for a in _uncased_automata(language) if a is not None]
+    if not automata or not text:
         return []
     folded = text.casefold()
     if len(folded) != len(text):
         folded = text
     glued = proclitics(language)
     hits = []
-    for end, (length, entry) in automaton.iter(folded):
-        start = end - length + 1
-        name = folded[start : end + 1]
-        if not unspaced(name) and start > 0 and folded[start - 1].isalnum():
-            before = folded[start - 1]
-            if not (before in glued and (start < 2 or not folded[start - 2].isalnum())):
-                continue
-        hits.append((start, end + 1, entry))
-    hits.sort(key=lambda h: (h[0], -(h[1] - h[0])))
+    for rank, automaton in enumerate(automata):
+        for end, (length, entry) in automaton.iter(folded):
+            start = end - length + 1
+            name = folded[start : end + 1]
+            if not unspaced(name) and start > 0 and folded[start - 1].isalnum():
+                before = folded[start - 1]
+                if not (before in glued and (start < 2 or not folded[start - 2].isalnum())):
+                    continue
+            hits.append((start, end + 1, rank, entry))
+    # leftmost, then longest, then the language's own territory name over a listed name or city
+    hits = [(a, z, entry) for a, z, _, entry in sorted(hits, key=lambda h: (h[0], -(h[1] - h[0]), h[2]))]
     kept, last = [], -1
     for h in hits:
         if h[0] >= last:
