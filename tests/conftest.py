@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -19,6 +20,20 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds" / "articles"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+CONFIG = ROOT / "seeds" / "config.toml"
+
+
+def _config_without_data_docs() -> Path:
+    """seeds/config.toml with `data_docs_keep = 0`: rendering a run's Data Docs costs ~2 s, and only the tests
+    that check them (the `data_docs` fixture) need them; everything else in the file is the shipped value."""
+    text, n = re.subn(r"(?m)^data_docs_keep = \d+", "data_docs_keep = 0", CONFIG.read_text())
+    assert n == 1, f"{CONFIG} no longer has one `data_docs_keep = N` line"
+    path = Path(tempfile.mkdtemp(prefix="newsflow-config-")) / "config.toml"
+    path.write_text(text)
+    return path
+
+
+os.environ.setdefault("NEWSFLOW_CONFIG", str(_config_without_data_docs()))
 
 
 @pytest.fixture(scope="session")
@@ -98,6 +113,17 @@ def prefect_home(tmp_path_factory, worker_id):
         return str(folder)
 
     return make
+
+
+@pytest.fixture()
+def data_docs(monkeypatch):
+    """The shipped configuration, Data Docs included, for this test (and the processes it starts)."""
+    from flows.config import settings
+
+    monkeypatch.delenv("NEWSFLOW_CONFIG", raising=False)
+    settings.cache_clear()
+    yield
+    settings.cache_clear()
 
 
 @pytest.fixture()

@@ -125,7 +125,7 @@ def test_bad_arguments_exit_2():
     assert newsflow("frobnicate").returncode == 2
 
 
-def test_run_publishes_then_blocks(tmp_path, monkeypatch):
+def test_run_publishes_then_blocks(tmp_path, monkeypatch, data_docs):
     warehouse = tmp_path / "w.duckdb"
     # what `make serve` sets for its runs: the CLI runs no Data Docs server, so it still prints the file
     monkeypatch.setenv("NEWSFLOW_DOCS_URL", "http://127.0.0.1:4201/")

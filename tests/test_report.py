@@ -19,7 +19,7 @@ def artifacts_of(run_id: str) -> dict:
     return {a.key: a for a in found}
 
 
-def test_run_publishes_summary_failed_and_quarantine_artifacts(prefect_backend, tmp_path, seeds_copy):
+def test_run_publishes_summary_failed_and_quarantine_artifacts(prefect_backend, tmp_path, seeds_copy, data_docs):
     shutil.copy(FIXTURES / "unattributed.txt", seeds_copy / "unattributed.txt")
     (seeds_copy / "broken.txt").write_bytes(b"\x00\x01\x02\x03 binary")
     summary = run_curate(

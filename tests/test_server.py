@@ -81,6 +81,7 @@ def _env(base: Path) -> dict[str, str]:
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("PREFECT_API_", "PREFECT_UI_", "PREFECT_PROFILE", "PREFECT_SERVER_DATABASE"))
+        and k != "NEWSFLOW_CONFIG"  # the shipped configuration: served runs render Data Docs
     }
     env.update(
         PREFECT_HOME=str(base / "prefect-home"),
