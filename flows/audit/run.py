@@ -156,13 +156,20 @@ def _collect(
 # ---------------------------------------------------------------- Great Expectations
 
 
+def import_gx():
+    """great_expectations, imported (~7 s the first time in a process)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # GX imports deprecated stdlib modules
+        import great_expectations
+
+    return great_expectations
+
+
 def _validate_with_gx(
     warehouse_path: Path, suites: list[dict], docs_dir: Path | None, run_name: str | None
 ) -> dict[tuple[str, int], dict]:
     """{(suite, index): {success, unexpected_count, error}} from GX checkpoints, one per table."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # GX imports deprecated stdlib modules
-        import great_expectations as gx
+    gx = import_gx()
     from great_expectations.checkpoint import Checkpoint
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.base import ProgressBarsConfig
