@@ -3,19 +3,40 @@
 import shutil
 
 import polars as pl
+import pytest
 
 from flows.params import Thresholds
 from flows.pipeline import run_curate
 from flows.warehouse.store import Warehouse
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, SEEDS
 from tests.test_pipeline import assert_same, snapshot
 
 
-def test_one_new_article_is_the_only_one_extracted_and_equals_a_full_rebuild(prefect_backend, tmp_path, seeds_copy):
-    warehouse = tmp_path / "w.duckdb"
-    first = run_curate(source=str(seeds_copy), warehouse=str(warehouse))
+@pytest.fixture(scope="module")
+def published_once(prefect_backend, tmp_path_factory):
+    """One run over a copy of the seeds: (its source folder, its warehouse), shared by this module's tests."""
+    base = tmp_path_factory.mktemp("incremental")
+    source, warehouse = base / "articles", base / "published.duckdb"
+    shutil.copytree(SEEDS, source)
+    first = run_curate(source=str(source), warehouse=str(warehouse))
     assert first["status"] == "published" and first["articles_extracted"] == 5
+    return source, warehouse
 
+
+@pytest.fixture()
+def published(published_once, tmp_path):
+    """(source, warehouse) as that run left them, for a test to change: the folder is restored (a test
+    before may have changed it; the paths must stay those the warehouse knows) and the warehouse copied."""
+    source, template = published_once
+    shutil.rmtree(source)
+    shutil.copytree(SEEDS, source)
+    warehouse = tmp_path / "w.duckdb"
+    shutil.copy(template, warehouse)
+    return source, warehouse
+
+
+def test_one_new_article_is_the_only_one_extracted_and_equals_a_full_rebuild(published, tmp_path):
+    seeds_copy, warehouse = published
     shutil.copy(FIXTURES / "economy_en.txt", seeds_copy / "economy_en.txt")
     second = run_curate(source=str(seeds_copy), warehouse=str(warehouse))
     assert second["status"] == "published"
@@ -36,18 +57,16 @@ def test_one_new_article_is_the_only_one_extracted_and_equals_a_full_rebuild(pre
     assert_same(before, snapshot(warehouse))
 
 
-def test_changed_thresholds_extract_everything_again(prefect_backend, tmp_path, seeds_copy):
-    warehouse = tmp_path / "w.duckdb"
-    run_curate(source=str(seeds_copy), warehouse=str(warehouse))
+def test_changed_thresholds_extract_everything_again(published, tmp_path):
+    seeds_copy, warehouse = published
     again = run_curate(source=str(seeds_copy), warehouse=str(warehouse), thresholds=Thresholds(claim_min_words=12))
     assert again["status"] == "published" and again["articles_extracted"] == 5
     shortest = Warehouse(warehouse).query("SELECT min(len(string_split(text, ' '))) AS n FROM curated.claims")["n"][0]
     assert shortest >= 12
 
 
-def test_languages_keep_only_those_languages_and_record_the_rest(prefect_backend, tmp_path, seeds_copy):
-    warehouse = tmp_path / "w.duckdb"
-    run_curate(source=str(seeds_copy), warehouse=str(warehouse))
+def test_languages_keep_only_those_languages_and_record_the_rest(published, tmp_path):
+    seeds_copy, warehouse = published
     summary = run_curate(source=str(seeds_copy), warehouse=str(warehouse), languages=["it", "en"])
     assert summary["status"] == "published" and summary["articles_skipped"] == 3
     wh = Warehouse(warehouse)
@@ -62,9 +81,8 @@ def test_languages_keep_only_those_languages_and_record_the_rest(prefect_backend
     assert_same(snapshot(warehouse), snapshot(fresh))
 
 
-def test_full_refresh_drops_articles_no_longer_in_the_source(prefect_backend, tmp_path, seeds_copy):
-    warehouse = tmp_path / "w.duckdb"
-    run_curate(source=str(seeds_copy), warehouse=str(warehouse))
+def test_full_refresh_drops_articles_no_longer_in_the_source(published, tmp_path):
+    seeds_copy, warehouse = published
     removed = sorted(seeds_copy.glob("*.txt"))[0]
     removed.unlink()
     kept = run_curate(source=str(seeds_copy), warehouse=str(warehouse))
@@ -82,11 +100,10 @@ def test_same_languages_again_is_unchanged_without_identifying_anything(prefect_
     assert again["status"] == "unchanged" and again["articles_extracted"] == 0 and again["articles_skipped"] == 3
 
 
-def test_a_warehouse_from_before_the_cache_keeps_its_articles(prefect_backend, tmp_path, seeds_copy):
+def test_a_warehouse_from_before_the_cache_keeps_its_articles(published, tmp_path):
     from flows.warehouse.store import CACHED_TABLES
 
-    warehouse = tmp_path / "w.duckdb"
-    run_curate(source=str(seeds_copy), warehouse=str(warehouse))
+    warehouse = published[1]
     wh = Warehouse(warehouse)
     with wh.connect() as con:  # what an older version left: curated.* and no cache
         con.execute("DROP TABLE cache.state")
@@ -101,9 +118,8 @@ def test_a_warehouse_from_before_the_cache_keeps_its_articles(prefect_backend, t
     assert wh.query("SELECT count(*) AS n FROM curated.articles")["n"][0] == 6
 
 
-def test_a_file_that_becomes_unreadable_takes_its_old_version_out(prefect_backend, tmp_path, seeds_copy):
-    warehouse = tmp_path / "w.duckdb"
-    run_curate(source=str(seeds_copy), warehouse=str(warehouse))
+def test_a_file_that_becomes_unreadable_takes_its_old_version_out(published, tmp_path):
+    seeds_copy, warehouse = published
     broken = sorted(seeds_copy.glob("*.txt"))[0]
     broken.write_bytes(b"\x00\x01\x02 truncated upload")
     summary = run_curate(source=str(seeds_copy), warehouse=str(warehouse))

@@ -201,3 +201,21 @@ def test_extraction_tables_are_published_and_linked(query):
     assert linked["unresolved"] == 0 and linked["unwritten"] == 0
     ft = query("SELECT entity_id, languages FROM curated.entities WHERE name = 'Financial Times'")
     assert ft.height == 1 and set(ft["languages"][0]) == {"it", "en", "sv", "pl", "vi"}
+
+
+def test_a_run_outside_its_roots_or_without_a_source_is_refused_before_any_task(prefect_backend, tmp_path, monkeypatch):
+    """What a deployment's run gets for a bad path (served: tests/test_server.py): `refused`, one line, and
+    nothing written: the warehouse is never created."""
+    monkeypatch.setenv("NEWSFLOW_ENFORCE_ROOTS", "1")
+    monkeypatch.setenv("NEWSFLOW_SOURCE_ROOTS", str(tmp_path))
+    monkeypatch.setenv("NEWSFLOW_WAREHOUSE_ROOTS", str(tmp_path))
+    warehouse = tmp_path / "w.duckdb"
+    cases = [
+        ({"source": str(tmp_path / "missing")}, f"source {str(tmp_path / 'missing')!r} does not exist"),
+        ({"source": str(SEEDS), "expectations": "/etc"}, "expectations '/etc' is outside the folders suites may"),
+    ]
+    for extra, why in cases:
+        summary = run_curate(warehouse=str(warehouse), **extra)
+        assert summary["status"] == "refused" and why in summary["reason"], summary
+        assert len(summary["reason"].splitlines()) == 1 and summary["timings"] == {}
+    assert list(tmp_path.iterdir()) == []
