@@ -225,3 +225,63 @@ def test_a_noun_between_a_number_and_a_time_unit_is_what_it_counts():
 def test_a_spelled_number_closing_a_clause_counts_what_came_before():
     assert ("two", 2.0, "count") in _quantities("Crews have managed to rescue two.", "en")
     assert _quantities("Il Sole 24 Ore scrive.", "it") == []  # digits still need something counted
+
+
+def _dated(text: str, language: str, published: date, precision: str) -> list[tuple[str, str | None]]:
+    return [
+        (text[d["start"] : d["end"]], d["value"] and d["value"].isoformat())
+        for d in dates.extract_sentence(dates.ascii_digits(text), language, published, precision)
+    ]
+
+
+@pytest.mark.parametrize(
+    "language, text, published, precision, expected",
+    [
+        # (real sentences of the dev corpus) a day without its year is the nearest one: an announced date
+        # shortly after publication, not the same day a year before
+        (
+            "es",
+            "se dirigía a Sri Lanka y debía llegar allí el 22 de abril",
+            date(2024, 3, 26),
+            "day",
+            [("22 de abril", "2024-04-22")],
+        ),
+        (
+            "fr",
+            "rouvrira ses portes au grand public le 8 décembre",
+            date(2024, 12, 7),
+            "day",
+            [("8 décembre", "2024-12-08")],
+        ),
+        (
+            "de",
+            "Eine Rakete mit Chandrayaan-3 war am 14. Juli gestartet",
+            date(2023, 8, 23),
+            "day",
+            [("14. Juli", "2023-07-14")],
+        ),
+        # a publication known only to its month ends with that month
+        ("tr", "Libya'da 10 Eylül'deki Daniel fırtınası", date(2023, 9, 1), "month", [("10 Eylül", "2023-09-10")]),
+        (
+            "ru",
+            "«Луна-25» была запущена 11 августа с космодрома",
+            date(2023, 8, 1),
+            "month",
+            [("11 августа", "2023-08-11")],
+        ),
+        ("ja", "ロシアも19日に探査機の月面着陸を試みた", date(2023, 8, 1), "month", [("19日", "2023-08-19")]),
+        # numeric forms: ISO year-month, year.month.day, a date followed by a comma; digits of other scripts
+        ("el", "date 2023-09 Φονικό είναι το πέρασμα", date(2023, 9, 1), "month", [("2023-09", "2023-09-01")]),
+        ("ko", "SBS Biz 입력2023.08.24 07:53", date(2023, 8, 24), "day", [("2023.08.24", "2023-08-24")]),
+        ("fr", "07.12.2024, Sputnik Afrique", date(2024, 12, 7), "day", [("07.12.2024", "2024-12-07")]),
+        ("fa", "جایزه صلح نوبل ۲۰۲۳ را", date(2023, 10, 6), "day", [("۲۰۲۳", "2023-01-01")]),
+    ],
+)
+def test_a_day_without_its_year_and_numeric_forms(language, text, published, precision, expected):
+    assert _dated(text, language, published, precision) == expected
+
+
+def test_a_forward_cue_still_takes_the_next_such_day():
+    assert _dated("Die Frist läuft bis zum 15. März", "de", date(2024, 2, 20), "day") == [("15. März", "2024-03-15")]
+    # and a day far after publication, with no cue, is the one before
+    assert _dated("Am 15. Oktober wurde gewählt", "de", date(2024, 2, 20), "day") == [("15. Oktober", "2023-10-15")]

@@ -22,6 +22,7 @@ from functools import cache
 import polars as pl
 import regex
 
+from flows.config import setting
 from flows.extract.quantities import unit_words
 from flows.lexicon import calendar
 from flows.lexicon.lemmas import lemma
@@ -31,9 +32,11 @@ from flows.warehouse.tables import DATES
 DATE_SCHEMA = DATES.polars
 
 _D = r"(?<![\d.,/-])"  # a number that does not continue another one
-_ISO = regex.compile(_D + r"(\d{4})-(\d{1,2})-(\d{1,2})(?![\d-])")
-_YMD = regex.compile(_D + r"(\d{4})/(\d{1,2})/(\d{1,2})(?![\d/])")
-_DMY = regex.compile(_D + r"(\d{1,2})[./](\d{1,2})[./](\d{4})(?![\d.,/])")
+_NOT_ON = r"(?!\d|[.,/-]\d)"  # ... and is not continued by one (a final full stop or comma may follow)
+_ISO = regex.compile(_D + r"(\d{4})-(\d{1,2})-(\d{1,2})" + _NOT_ON)
+_YMD = regex.compile(_D + r"(\d{4})([/.])(\d{1,2})\2(\d{1,2})" + _NOT_ON)  # 2024/03/26, ko 2023.08.24
+_YM = regex.compile(_D + r"((?:19|20)\d\d)-(\d{1,2})" + _NOT_ON)  # ISO year-month: 2023-09
+_DMY = regex.compile(_D + r"(\d{1,2})([./])(\d{1,2})\2(\d{4})" + _NOT_ON)
 _MY = regex.compile(_D + r"(\d{1,2})/(\d{4})(?![\d/])")
 _YEAR = regex.compile(r"(?<![\d.,/:-])(?<![\p{L}\p{M}])(1[89]\d\d|20\d\d)(?![\d.,]\d)(?![\p{L}\p{M}%])")
 
@@ -95,6 +98,23 @@ def _patterns(language: str) -> dict[str, regex.Pattern | None]:
     return out
 
 
+@cache
+def _digit_table() -> dict[int, str]:
+    import sys
+    import unicodedata
+
+    return {
+        cp: str(unicodedata.digit(chr(cp)))
+        for cp in range(128, sys.maxunicode + 1)
+        if unicodedata.category(chr(cp)) == "Nd"
+    }
+
+
+def ascii_digits(text: str) -> str:
+    """Digits of any script as ASCII, one character for one (offsets hold): fa '۲۰۲۳', ar '٢٠٢٣', hi '२०२३'."""
+    return text.translate(_digit_table()) if not text.isascii() else text
+
+
 def _safe(y, m=1, d=1) -> date | None:
     try:
         return date(int(y), int(m), int(d))
@@ -108,15 +128,27 @@ def _month_of(word: str, language: str) -> int | None:
     return months.get(key) or months.get(lemma(word, language).casefold())
 
 
-def _resolve_day(month: int, day: int, base: date | None, forward: bool) -> date | None:
-    """A day with no year: in the publication's year, or the nearest one before it (after it, forward)."""
+def _resolve_day(month: int, day: int, base: date | None, forward: bool, precision: str | None = "day") -> date | None:
+    """A day with no year: the nearest such day to publication, up to `[dates] future_days` after it (an
+    announced date: '22 April' in a March article), else the latest one before it; after a forward cue
+    ('until 15 March'), the next one. A publication known to the month or year ends with that period."""
     if base is None:
         return None
-    for year in (base.year, base.year + 1) if forward else (base.year, base.year - 1):
-        value = _safe(year, month, day)
-        if value is not None and ((value >= base) if forward else (value <= base)):
-            return value
-    return _safe(base.year, month, day)
+    latest = _period_end(base, precision)
+    candidates = [v for year in (base.year - 1, base.year, base.year + 1) if (v := _safe(year, month, day))]
+    if forward:
+        return min((v for v in candidates if v >= base), default=None)
+    horizon = latest + timedelta(days=setting("dates", "future_days"))
+    near = [v for v in candidates if v <= horizon]
+    return min(near, key=lambda v: (abs((v - latest).days), v > latest), default=None)
+
+
+def _period_end(base: date, precision: str | None) -> date:
+    if precision == "year":
+        return date(base.year, 12, 31)
+    if precision == "month":
+        return date(base.year + base.month // 12, base.month % 12 + 1, 1) - timedelta(days=1)
+    return base
 
 
 def _resolve_month_day(day: int, base: date | None, forward: bool) -> date | None:
@@ -159,10 +191,13 @@ def extract_sentence(text: str, language: str, base: date | None, base_precision
     def forward(at: int) -> bool:
         return pats["forward"] is not None and pats["forward"].search(text, max(0, at - 25), at) is not None
 
-    for pattern, order in ((_ISO, (1, 2, 3)), (_YMD, (1, 2, 3)), (_DMY, (3, 2, 1))):
+    for pattern, order in ((_ISO, (1, 2, 3)), (_YMD, (1, 3, 4)), (_DMY, (4, 3, 1))):
         for m in pattern.finditer(text):
             if (v := _safe(*(m[i] for i in order))) is not None:
                 add(m.start(), m.end(), v, "day", False)
+    for m in _YM.finditer(text):
+        if 1 <= int(m[2]) <= 12:
+            add(m.start(), m.end(), date(int(m[1]), int(m[2]), 1), "month", False)
     if pats["cjk"] is not None:
         for m in pats["cjk"].finditer(text):
             month, day, year = int(m["month"]), m["day"], m["year"]
@@ -173,12 +208,18 @@ def extract_sentence(text: str, language: str, base: date | None, base_precision
             elif year:
                 add(m.start(), m.end(), _safe(year, month), "month", False)
             elif day:
-                add(m.start(), m.end(), _resolve_day(month, int(day), base, forward(m.start())), "day", True)
+                value = _resolve_day(month, int(day), base, forward(m.start()), base_precision)
+                add(m.start(), m.end(), value, "day", True)
         for m in pats["cjk_year"].finditer(text):
             add(m.start(), m.end(), _safe(m["year"]), "year", False)
         for m in pats["cjk_day"].finditer(text):
             if 1 <= int(m["day"]) <= 31:
-                add(m.start(), m.end(), _resolve_month_day(int(m["day"]), day_base, forward(m.start())), "day", True)
+                day = int(m["day"])
+                if base_precision == "month" and base is not None:  # the month is all the article says: that one
+                    value = _safe(base.year, base.month, day)
+                else:
+                    value = _resolve_month_day(day, day_base, forward(m.start()))
+                add(m.start(), m.end(), value, "day", True)
     if pats["months"] is not None:
         for kind in ("dmy", "mdy"):
             for m in pats[kind].finditer(text):
@@ -193,7 +234,8 @@ def extract_sentence(text: str, language: str, base: date | None, base_precision
             for m in pats[kind].finditer(text):
                 month, day = _month_of(m["month"], language), int(m["day"])
                 if month and 1 <= day <= 31:
-                    add(m.start(), m.end(), _resolve_day(month, day, base, forward(m.start())), "day", True)
+                    value = _resolve_day(month, day, base, forward(m.start()), base_precision)
+                    add(m.start(), m.end(), value, "day", True)
     for m in _MY.finditer(text):
         if (v := _safe(m[2], m[1])) and 1 <= int(m[1]) <= 12:
             prefix = pats["month_prefix"]
@@ -296,12 +338,14 @@ def extract_dates(articles: pl.DataFrame, sentences: pl.DataFrame) -> pl.DataFra
         ).iter_rows()
     }
     rows = []
-    for s in sentences.filter(pl.col("kind") != "other").iter_rows(named=True):
+    # every sentence, datelines and labels ('date 2023-09', '20:30 07.12.2024') included
+    for s in sentences.iter_rows(named=True):
         language, published, precision = info[s["article_id"]]
-        if not _patterns(language)["any"].search(s["text"]):
+        text = ascii_digits(s["text"])
+        if not _patterns(language)["any"].search(text):
             continue
         base = s["start_char"]
-        for n, d in enumerate(extract_sentence(s["text"], language, published, precision)):
+        for n, d in enumerate(extract_sentence(text, language, published, precision)):
             rows.append(
                 {
                     "date_id": f"{s['sentence_id']}-d{n}",
