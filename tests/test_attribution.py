@@ -385,3 +385,14 @@ def test_zh_he_said_after_a_quotation_goes_on_with_the_speaker(tmp_path):
     (tmp_path / "a.txt").write_text(text, encoding="utf-8")
     claims = process([tmp_path / "a.txt"])["claims"]
     assert claims["source_name"].to_list() == ["Johnny Olszewski", "Johnny Olszewski"]
+
+
+def test_the_outlet_a_speaker_told_is_not_the_speaker():
+    # the dev enikos.gr article: 'said by phone to Reuters Hisham Chkiouat, minister ...'
+    src = sentence_source(
+        "«Πτώματα κείτονται παντού – στη θάλασσα, στις κοιλάδες, κάτω από τα κτίρια», δήλωσε τηλεφωνικά "
+        "στο Reuters ο Χισέμ Σκιουάτ, υπουργός Πολιτικής Αεροπορίας.",
+        "el",
+    )
+    assert src is not None and src.name == "Χισέμ Σκιουάτ"
+    assert sentence_source("The bridge is closed, said Reuters.", "en").name == "Reuters"

@@ -339,7 +339,12 @@ def _phrase_after(text: str, cue_end: int, language: str) -> str | None:
     if not toks:
         return None
     phrase = text[toks[0][0] : toks[-1][1]]
-    if find_outlets(phrase):
+    if outlets_named := find_outlets(phrase):
+        # an outlet told, then who told it: el 'δήλωσε τηλεφωνικά στο Reuters ο Χισέμ Σκιουάτ' (said by phone
+        # to Reuters Hisham Chkiouat): the person speaks, the outlet is who they spoke to
+        after = [n for n in name_spans(phrase, language) if n.start >= outlets_named[-1].end]
+        if after and _names_a_person(after[-1].text, language) and not resolve_outlet(after[-1].text):
+            return after[-1].text
         return phrase  # _as_source picks the outlet out of it
     # trailing function words and days are not the source: 'أعلنت وزارة الخارجية الخميس' (… on Thursday)
     while len(toks) > 1 and (toks[-1][2].casefold() in fw or fold(toks[-1][2]) in skip):
