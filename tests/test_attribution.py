@@ -359,6 +359,7 @@ def test_a_quotation_closed_by_a_verb_without_a_subject_is_the_previous_speakers
         ("マラケシュでは、当局が被害を確認した。", "ja", "当局"),  # 'では' is a place, not a subject
         ('바이든 대통령은 "모든 지원을 하겠다"고 말했다.', "ko", "바이든 대통령"),  # not '고'
         ("인도우주연구기구가 착륙 성공을 발표했다.", "ko", "인도우주연구기구"),
+        ("그러나 이 회사는 사실이 아니라고 밝혔다.", "ko", "회사"),  # "이" (this) before a space is no particle
     ],
 )
 def test_a_subject_marked_by_its_particle_is_the_speaker(text, language, name):

@@ -179,8 +179,8 @@ def _marked_subject(text: str, cue_start: int, language: str) -> str | None:
     (`subject_marker` cues). The first marker outside a quotation whose phrase is short enough to be a
     name wins: a later one is the subject of what is said."""
     for a, _z, _ in find_cues(text[:cue_start], language, "subject_marker"):
-        if a == 0 or _inside_quotation(text[:cue_start], a):
-            continue
+        if a == 0 or text[a - 1].isspace() or _inside_quotation(text[:cue_start], a):
+            continue  # a particle is written onto its word: ko '이 회사' (this company) opens no subject
         if _HANGUL.match(text, a + 1):
             continue  # ko: the syllable is inside a word ('국가의'), not a particle
         head = 0
