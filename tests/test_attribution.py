@@ -314,6 +314,7 @@ def test_a_japanese_hearsay_ending_goes_on_with_the_previous_source(tmp_path):
     )
     claims = process([ja])["claims"].sort("start_char")
     assert claims.select("source_name", "attribution").rows() == [
+        ("Nippon Television", "own_voice"),  # the lead, a paragraph of one sentence, is body (not a subheading)
         ("Agence France-Presse", "according_to"),
         ("Agence France-Presse", "inherited"),
     ]
@@ -336,3 +337,63 @@ def test_a_quotation_closed_by_a_verb_without_a_subject_is_the_previous_speakers
     assert claims.height == 3 and set(claims["source_name"]) == {"Rémy Heitz"}
     # the speaker is a mention of its own (its claims' source resolves to an entity), and so is the place
     assert {"Rémy Heitz", "Paris"} <= set(out["mentions"]["surface"])
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "name"),
+    [
+        # the dev CNN.co.jp article: the topic before 'は' speaks, not the outlet ('その後' is an adverbial)
+        (
+            "インド宇宙研究機関(ISRO)はその後、探査機との間で双方向通信が確立されたことを確認。",
+            "ja",
+            "インド宇宙研究機関(ISRO)",
+        ),
+        ("ムーア知事は記者会見で「乗組員に感謝したい」と述べた。", "ja", "ムーア知事"),
+        (
+            "ムーア知事は、橋の再建には数年かかるとの見方を示した。",
+            "ja",
+            "ムーア知事",
+        ),  # not the clause before the verb
+        ("岸田首相が「全力で支援する」と話した。", "ja", "岸田首相"),
+        ("同社は声明で、調査に協力するとしている。", "ja", "同社"),
+        ("マラケシュでは、当局が被害を確認した。", "ja", "当局"),  # 'では' is a place, not a subject
+        ('바이든 대통령은 "모든 지원을 하겠다"고 말했다.', "ko", "바이든 대통령"),  # not '고'
+        ("인도우주연구기구가 착륙 성공을 발표했다.", "ko", "인도우주연구기구"),
+        ("그러나 이 회사는 사실이 아니라고 밝혔다.", "ko", "회사"),  # "이" (this) before a space is no particle
+    ],
+)
+def test_a_subject_marked_by_its_particle_is_the_speaker(text, language, name):
+    src = sentence_source(text, language)
+    assert src is not None and src.name == name and src.kind in ("speaker", "description")
+
+
+def test_zh_speaker_before_where_they_spoke():
+    # the dev World Journal article: '在X平台上' is where he spoke; his name is glossed in parentheses
+    src = sentence_source(
+        "巴爾的摩縣行政長官小約翰尼·奧爾謝夫斯基 (Johnny Olszewski, Jr.) 在X平台上表示,他已了解這起事件。", "zh"
+    )
+    assert src is not None and src.name == "Johnny Olszewski"
+    assert sentence_source("馬里蘭州州長摩爾在記者會上表示,將全力救援。", "zh").name == "馬里蘭州州長摩爾"
+    assert sentence_source("他現在表示,將全力救援。", "zh").name != "他現"  # '現在' (now) is no setting
+
+
+def test_zh_he_said_after_a_quotation_goes_on_with_the_speaker(tmp_path):
+    text = (
+        "---\noutlet: World Journal\n---\n巴爾的摩橋梁倒塌\n\n"
+        "巴爾的摩縣行政長官小約翰尼·奧爾謝夫斯基 (Johnny Olszewski, Jr.) 在X平台上表示,他已了解這起事件,並與消防局局長保持聯繫。"
+        "「請為那些受影響的人祈禱,」他說。\n"
+    )
+    (tmp_path / "a.txt").write_text(text, encoding="utf-8")
+    claims = process([tmp_path / "a.txt"])["claims"]
+    assert claims["source_name"].to_list() == ["Johnny Olszewski", "Johnny Olszewski"]
+
+
+def test_the_outlet_a_speaker_told_is_not_the_speaker():
+    # the dev enikos.gr article: 'said by phone to Reuters Hisham Chkiouat, minister ...'
+    src = sentence_source(
+        "«Πτώματα κείτονται παντού – στη θάλασσα, στις κοιλάδες, κάτω από τα κτίρια», δήλωσε τηλεφωνικά "
+        "στο Reuters ο Χισέμ Σκιουάτ, υπουργός Πολιτικής Αεροπορίας.",
+        "el",
+    )
+    assert src is not None and src.name == "Χισέμ Σκιουάτ"
+    assert sentence_source("The bridge is closed, said Reuters.", "en").name == "Reuters"

@@ -89,3 +89,47 @@ def test_a_run_on_text_is_cut_into_sentences_no_longer_than_the_limit():
     zh = "报告" + "路透社报道称欧盟委员会在布鲁塞尔宣布了新的规定" * (3 * limit // 22)
     pieces = segment_article("z", zh, 0, "zh")
     assert len(pieces) >= 3 and max(len(s["text"]) for s in pieces) <= limit
+
+
+def test_a_cjk_paragraph_of_one_sentence_is_body_not_a_subheading():
+    """Chinese and Japanese end sentences with '。' and have no capitals or spaces: a one-sentence paragraph
+    is prose (the ja Reuters and zh NOWnews dev articles lost their leads and the governor's declaration)."""
+    ja = (
+        "貨物船衝突し巨大な橋が崩落、複数の車両落下 米ボルティモア港\n\n"
+        "報道によると、貨物船が「推進力」を失ったという。当局によると、通行中の少なくとも7台が転落したという。\n\n"
+        "事故を受けてメリーランド州のムーア知事は非常事態を宣言した。\n\n"
+        "被害の状況\n\n"
+        "シナジーによると、乗組員全員の安否が確認され負傷者はいないという。"
+    )
+    kinds = {r["text"]: r["kind"] for r in segment_article("j", ja, 0, "ja")}
+    assert kinds["貨物船衝突し巨大な橋が崩落、複数の車両落下 米ボルティモア港"] == "headline"
+    assert kinds["事故を受けてメリーランド州のムーア知事は非常事態を宣言した。"] == "body"
+    assert kinds["被害の状況"] == "subheading"  # a short block with no full stop still is one
+    zh = (
+        "摩洛哥大阿特拉斯山(High Atlas)在當地時間8日深夜11時11分,發生規模6.8強烈地震,震央位於馬拉喀什(Marrekesh)"
+        "西南約71公里,深度約18.5公里,目前已知造成了2012人死亡、2059人受傷。\n\n"
+        "當局宣布全國哀悼3日,所有公共建築物降半旗致哀。"
+    )
+    assert [r["kind"] for r in segment_article("z", zh, 0, "zh")] == ["body", "body"]
+
+
+def test_a_long_cjk_block_without_full_stop_is_no_heading_by_word_count():
+    # no spaces: one "word" by whitespace, but as long as a sentence of twenty words
+    zh = (
+        "新聞標題\n\n第一段文字說明事情經過。\n\n"
+        + "央視新聞報道今日凌晨一艘載貨櫃船從佛山開往廣州南沙途中經過洪奇瀝水道時撞到大橋橋墩造成橋體斷裂"
+        + "\n\n最後一段。"
+    )
+    kinds = [r["kind"] for r in segment_article("z", zh, 0, "zh")]
+    assert kinds == ["headline", "body", "body", "body"]
+
+
+def test_a_quotation_closing_after_its_full_stop_stays_in_its_sentence():
+    text = "標題\n\n民眾表示,「房子傾斜時,我趕緊把孩子們抱出來。」\n\n「請為那些受影響的人祈禱。」他說。「謝謝。」"
+    rows = segment_article("z", text, 0, "zh")
+    assert [r["text"] for r in rows[1:]] == [
+        "民眾表示,「房子傾斜時,我趕緊把孩子們抱出來。」",
+        "「請為那些受影響的人祈禱。」他說。",  # the speech tag glued to the quotation is the same sentence
+        "「謝謝。」",
+    ]
+    assert "other" not in {r["kind"] for r in rows}

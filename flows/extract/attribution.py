@@ -82,6 +82,7 @@ _QUOTED = re.compile(
 )
 _CLAUSE_BREAK = re.compile(r"[,;:()\[\]“”„«»‹›\"–—،؛，；：（）、「」『』]")
 _ASIDE = re.compile(r"[(（][^()（）]{1,12}[)）](?=\S)")  # '(USGS)' glued to the next word
+_HANGUL = re.compile(r"[\uac00-\ud7af]")
 _MAX_PHRASE_TOKENS = 6
 _MAX_DESCRIPTION_WORDS = 3  # 'the ship's crew', 'Greek rescue services'
 MAX_SOURCE_CHARS = 80  # a speaker phrase longer than this is a clause, not a source
@@ -172,8 +173,50 @@ def _common_noun_run(text: str, language: str) -> bool:
     return all(lemmas.is_known(w, language) or lemmas.is_known(w.lower(), language) for w in text.split())
 
 
+def _marked_subject(text: str, cue_start: int, language: str) -> str | None:
+    """The subject a particle closes at the head of the sentence, before its reporting verb: ja
+    'ムーア知事は記者会見で「…」と述べた', '岸田首相が「…」と話した', ko '바이든 대통령은 "…"고 말했다'
+    (`subject_marker` cues). The first marker outside a quotation whose phrase is short enough to be a
+    name wins: a later one is the subject of what is said."""
+    for a, _z, _ in find_cues(text[:cue_start], language, "subject_marker"):
+        if a == 0 or text[a - 1].isspace() or _inside_quotation(text[:cue_start], a):
+            continue  # a particle is written onto its word: ko '이 회사' (this company) opens no subject
+        if _HANGUL.match(text, a + 1):
+            continue  # ko: the syllable is inside a word ('국가의'), not a particle
+        head = 0
+        asides = [(m.start(), m.end()) for m in _ASIDE.finditer(text, 0, a + 1)]
+        for m in _CLAUSE_BREAK.finditer(text, 0, a):
+            if not any(x <= m.start() < y for x, y in asides):
+                head = m.end()  # 'その後、X は': the subject after a leading adverbial
+        phrase = text[head:a].strip()
+        if not phrase or _QUOTED.search(phrase):
+            continue
+        if _as_source(phrase, language) is not None:
+            return phrase
+    return None
+
+
+def _before_setting(text: str, clause_start: int, clause: str, language: str) -> str | None:
+    """zh '馬里蘭州州長摩爾在記者會上表示', '…(Johnny Olszewski, Jr.) 在X平台上表示': a phrase saying where or
+    to whom the speaker speaks (`speech_setting`) sits between the speaker and the verb; the speaker is
+    before it. A romanised name in parentheses right before it is the speaker's name as the gold spells it."""
+    hits = find_cues(clause, language, "speech_setting")
+    if not hits:
+        return None
+    lead = len(clause) - len(clause.lstrip())
+    at = hits[0][0]
+    if at > lead:
+        return clause[:at].strip() or None
+    before = text[:clause_start].rstrip(" ,，、")
+    if (m := re.search(r"[(（]([^()（）]{2,60})[)）]$", before)) and (names := name_spans(m.group(1), language)):
+        return names[0].text
+    return None
+
+
 def _phrase_before(text: str, cue_start: int, language: str) -> str | None:
     """The subject of a reporting verb: the clause before it, or an appositive subject ('X, title, said')."""
+    if subject := _marked_subject(text, cue_start, language):
+        return subject
     segment_start = 0
     for m in _QUOTED.finditer(text, 0, cue_start):
         embedded = m.group(0)[-2:-1].isalnum() and not re.search(r"[,;:—–-]", text[m.end() : cue_start])
@@ -207,6 +250,8 @@ def _phrase_before(text: str, cue_start: int, language: str) -> str | None:
         if not any(a <= m.start() < z for a, z in asides):
             clause_start = m.end()  # an acronym in parentheses is part of the name: '美國地質調查局(USGS)資料顯示'
     clause = text[clause_start:cue_start]
+    if placed := _before_setting(text, clause_start, clause, language):
+        return placed
     comp = find_cues(clause, language, "complementizer")
     if comp:
         tail = clause[comp[-1][1] :].strip()
@@ -294,7 +339,12 @@ def _phrase_after(text: str, cue_end: int, language: str) -> str | None:
     if not toks:
         return None
     phrase = text[toks[0][0] : toks[-1][1]]
-    if find_outlets(phrase):
+    if outlets_named := find_outlets(phrase):
+        # an outlet told, then who told it: el 'δήλωσε τηλεφωνικά στο Reuters ο Χισέμ Σκιουάτ' (said by phone
+        # to Reuters Hisham Chkiouat): the person speaks, the outlet is who they spoke to
+        after = [n for n in name_spans(phrase, language) if n.start >= outlets_named[-1].end]
+        if after and _names_a_person(after[-1].text, language) and not resolve_outlet(after[-1].text):
+            return after[-1].text
         return phrase  # _as_source picks the outlet out of it
     # trailing function words and days are not the source: 'أعلنت وزارة الخارجية الخميس' (… on Thursday)
     while len(toks) > 1 and (toks[-1][2].casefold() in fw or fold(toks[-1][2]) in skip):

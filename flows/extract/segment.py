@@ -32,6 +32,17 @@ SENTENCE_SCHEMA = {
 }
 
 _TERMINAL = tuple(".!?…。！？")
+# a block ending with one of these is prose, not a heading: Latin full stops and the full-width CJK forms
+# ('。' is the full stop of Chinese and Japanese; a question mark may end a heading: "Dane … rządu?")
+_FULL_STOPS = tuple(".!…:;,。．！：；，、")
+_CLOSING_QUOTES = "\"”»’' 」』〉》"
+# quotation marks and brackets that close after a sentence's full stop ('「…遺體。」'): they belong to it
+_CLOSERS = "」』”’»\"'）)】〉》"
+_OPENERS = "「『“‘«\"'（(【〈《"
+# characters of scripts written without spaces (Han, kana, Thai, Lao, Khmer, Myanmar): no spaces to count
+# words by, so their length counts as words at _CHARS_PER_WORD characters each (Korean is written with spaces)
+_UNSPACED_CHAR = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}ー]")
+_CHARS_PER_WORD = 3
 # "TimesThe": a lower-case letter glued to a capitalised word (scraped headings and links lose their space),
 # in every script that has case (Latin, Greek, Cyrillic, Armenian, ...).
 _GLUE = regex.compile(r"(?<=\p{Ll}\p{Ll})(?=\p{Lu}\p{Ll}{2,}\b)")
@@ -101,7 +112,22 @@ def _sentence_bounds(text: str, start: int) -> list[int]:
             end = found + len(word)
         bounds.append(end)
         pos = end
-    return bounds
+    return _past_closing_quotes(text, bounds)
+
+
+def _past_closing_quotes(text: str, bounds: list[int]) -> list[int]:
+    """A quotation mark closing right after a full stop ends the sentence with it: blingfire cuts '…遺體。」'
+    before '」'. Where the text then goes on glued to it ('「…。」他說。', '「…。」と述べた'), the quotation
+    and its speech tag are one sentence: no cut there."""
+    out = []
+    for b in bounds:
+        j = b
+        while j < len(text) and text[j] in _CLOSERS and text[b - 1 : b] in _TERMINAL:
+            j += 1
+        if j > b and j < len(text) and not text[j].isspace() and text[j] not in _OPENERS:
+            continue  # the sentence goes on after the quotation
+        out.append(j)
+    return out
 
 
 def _split_block(
@@ -140,7 +166,13 @@ def _cap(text: str, start: int, end: int, limit: int) -> list[tuple[int, int]]:
 
 
 def _words(s: str) -> int:
-    return len(s.split())
+    """Words in `s`; a run of characters in a script written without spaces counts one word per
+    _CHARS_PER_WORD characters ('事故を受けてメリーランド州のムーア知事は非常事態を宣言した。' is no 1-word heading)."""
+    unspaced = len(_UNSPACED_CHAR.findall(s))
+    if not unspaced:
+        return len(s.split())
+    rest = [w for w in _UNSPACED_CHAR.sub(" ", s).split() if any(ch.isalnum() for ch in w)]
+    return len(rest) + -(-unspaced // _CHARS_PER_WORD)
 
 
 def _starts_with_cue(s: str, language: str, kind: str, within: int = 0) -> bool:
@@ -211,7 +243,7 @@ def _classify_blocks(text, blocks, sentences, body_start, language) -> list[str]
                 kinds[i] = "source_line" if _is_source_line(sent, language) else "caption"
             continue
         single = len(idx) == 1
-        no_full_stop = not block_text.rstrip("\"”»’' ").endswith(tuple(".!…:;,"))
+        no_full_stop = not block_text.rstrip(_CLOSING_QUOTES).endswith(_FULL_STOPS)
         if (
             single
             and b == first_body_block

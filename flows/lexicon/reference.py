@@ -47,6 +47,8 @@ CUE_KINDS = {
     "continuation": ({"either"}, "opens a sentence that goes on with the previous speaker: 'He added', 'Inoltre ha'"),
     "hearsay": ({"either"}, "ends a sentence that passes on what the previous source said: ja 'ということです'"),
     "proclitic": ({"either"}, "a letter written onto the next word, before a cue: ar 'و' (and), he 'ו'"),
+    "subject_marker": ({"before"}, "a particle closing the subject at a sentence's head: ja 'は', 'が'; ko '은', '가'"),
+    "speech_setting": ({"either"}, "opens where or to whom a speaker speaks, before the verb: zh '在' (在X平台上表示)"),
 }
 DATE_KINDS = {
     "date_label": ({"after"}, "labels a publication date before it: 'date', 'Datum:'"),
