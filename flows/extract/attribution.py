@@ -199,7 +199,7 @@ def _marked_subject(text: str, cue_start: int, language: str) -> str | None:
 def _before_setting(text: str, clause_start: int, clause: str, language: str) -> str | None:
     """zh '馬里蘭州州長摩爾在記者會上表示', '…(Johnny Olszewski, Jr.) 在X平台上表示': a phrase saying where or
     to whom the speaker speaks (`speech_setting`) sits between the speaker and the verb; the speaker is
-    before it. A romanised name in parentheses right before it is the speaker's name as the gold spells it."""
+    before it. A name in Latin letters in parentheses right before it is the speaker's own spelling of it."""
     hits = find_cues(clause, language, "speech_setting")
     if not hits:
         return None
