@@ -285,3 +285,18 @@ def test_a_forward_cue_still_takes_the_next_such_day():
     assert _dated("Die Frist läuft bis zum 15. März", "de", date(2024, 2, 20), "day") == [("15. März", "2024-03-15")]
     # and a day far after publication, with no cue, is the one before
     assert _dated("Am 15. Oktober wurde gewählt", "de", date(2024, 2, 20), "day") == [("15. Oktober", "2023-10-15")]
+
+
+@pytest.mark.parametrize(
+    "language, text, expected",
+    [
+        # (dev sentences) relative words the calendar data lacks, listed in seeds/languages/<code>/dates.csv
+        ("ro", "Catedrala Notre-Dame și-a redeschis porțile aseară, după cinci ani", [("aseară", "2024-12-07")]),
+        ("fr", "je suis triste ce soir de voir brûler cette partie de nous", [("ce soir", "2024-12-08")]),
+        ("en", "Tonight, I stand before you", [("Tonight", "2024-12-08")]),
+        ("de", "In diesem Jahr waren 351 Kandidaten nominiert", [("In diesem Jahr", "2024-01-01")]),
+        ("ar", "وتلقت لجنة نوبل في أوسلو هذا العام 305 ترشيحات", [("هذا العام", "2024-01-01")]),
+    ],
+)
+def test_relative_words_listed_per_language(language, text, expected):
+    assert _dated(text, language, date(2024, 12, 8), "day") == expected

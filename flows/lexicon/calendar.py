@@ -37,6 +37,13 @@ MONTHS = (
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 UNITS = ("year", "month", "week", "day", "hour")
 # "1 day ago" / "in 2 year" / "0 month ago" keys of dateparser's relative-type data
+# dates.csv kinds of relative words -> (offset, unit) from publication, as dateparser's '1 day ago' keys read
+RELATIVE_KINDS = {
+    "date_today": (0, "day"),
+    "date_yesterday": (-1, "day"),
+    "date_tomorrow": (1, "day"),
+    "date_this_year": (0, "year"),
+}
 _RELATIVE_KEY = re.compile(r"^(in )?(\d+) (year|month|week|day)( ago)?$")
 
 
@@ -101,6 +108,9 @@ def vocabulary(language: str) -> Vocabulary:
         for form in forms:
             if isinstance(form, str) and form.strip() and len(form) >= 2:
                 vocab.relative.setdefault(_fold(form), (n, m.group(3)))
+    for kind, offset in RELATIVE_KINDS.items():  # the language's own rows (seeds/languages/<code>/dates.csv)
+        for form in words(language, kind):
+            vocab.relative.setdefault(_fold(form), offset)
     for key, patterns in (info.get("relative-type-regex") or {}).items():
         m = re.match(r"^(in )?\\1 (year|month|week|day)( ago)?$", key)
         if not m:

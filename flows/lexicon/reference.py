@@ -63,6 +63,11 @@ DATE_KINDS = {
     "month_marker": ({"either"}, "written after a month's number: zh/ja '月', ko '월'"),
     "day_marker": ({"either"}, "written after a day's number: zh/ja '日', '号', ko '일'"),
     "day_span": ({"after"}, "after 'N<day marker>', makes it a span or an offset, not a day of the month: ja '間'"),
+    # relative words CLDR and dateparser lack (their forms come first): the day or year of publication
+    "date_today": ({"either"}, "the day of publication: 'tonight', 'ce soir', 'heute Abend', zh '今日'"),
+    "date_yesterday": ({"either"}, "the day before publication: 'last night', 'hier soir', ro 'aseară'"),
+    "date_tomorrow": ({"either"}, "the day after publication: 'tomorrow night', 'demain soir'"),
+    "date_this_year": ({"either"}, "the year of publication: 'in diesem Jahr', ar 'هذا العام'"),
 }
 UNIT_KINDS = {
     "percent": "percent words: 'per cent', 'Prozent'",
