@@ -26,9 +26,11 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 run: $(VENV)/.synced
 	$(VENV)/bin/newsflow run --source $(SOURCE) --warehouse $(WAREHOUSE)
 
-# two workers: many of the long tests wait on subprocesses and servers, so the two cores overlap them
+# two workers: many of the long tests wait on subprocesses and servers, so the two cores overlap them;
+# modules in the order tests/conftest.py gives (the longest first), not xdist's (the most tests first),
+# so that the kill -9 test does not start last and run alone
 test: lint
-	$(VENV)/bin/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 # the inner loop: everything but the tests marked slow (real servers, kill -9 runs, whole-corpus runs)
 test-fast: $(VENV)/.synced
