@@ -230,7 +230,7 @@ def test_a_spelled_number_closing_a_clause_counts_what_came_before():
 def _dated(text: str, language: str, published: date, precision: str) -> list[tuple[str, str | None]]:
     return [
         (text[d["start"] : d["end"]], d["value"] and d["value"].isoformat())
-        for d in dates.extract_sentence(dates.ascii_digits(text), language, published, precision)
+        for d in dates.extract_sentence(quantities.ascii_digits(text), language, published, precision)
     ]
 
 

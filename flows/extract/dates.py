@@ -23,7 +23,7 @@ import polars as pl
 import regex
 
 from flows.config import setting
-from flows.extract.quantities import unit_words
+from flows.extract.quantities import ascii_digits, unit_words
 from flows.lexicon import calendar
 from flows.lexicon.lemmas import lemma
 from flows.lexicon.reference import find_cues
@@ -98,23 +98,6 @@ def _patterns(language: str) -> dict[str, regex.Pattern | None]:
     return out
 
 
-@cache
-def _digit_table() -> dict[int, str]:
-    import sys
-    import unicodedata
-
-    return {
-        cp: str(unicodedata.digit(chr(cp)))
-        for cp in range(128, sys.maxunicode + 1)
-        if unicodedata.category(chr(cp)) == "Nd"
-    }
-
-
-def ascii_digits(text: str) -> str:
-    """Digits of any script as ASCII, one character for one (offsets hold): fa '۲۰۲۳', ar '٢٠٢٣', hi '२०२३'."""
-    return text.translate(_digit_table()) if not text.isascii() else text
-
-
 def _safe(y, m=1, d=1) -> date | None:
     try:
         return date(int(y), int(m), int(d))
@@ -151,10 +134,13 @@ def _period_end(base: date, precision: str | None) -> date:
     return base
 
 
-def _resolve_month_day(day: int, base: date | None, forward: bool) -> date | None:
+def _resolve_month_day(day: int, base: date | None, forward: bool, precision: str | None = "day") -> date | None:
     """A day of the month with no month ('23日'): the latest such day up to publication (the next one
-    after a forward cue), in the publication's month or the one before (after)."""
-    if base is None:
+    after a forward cue), in the publication's month or the one before (after). A publication known only
+    to its month puts it in that month; one known only to its year says nothing."""
+    if base is not None and precision == "month":
+        return _safe(base.year, base.month, day)
+    if base is None or precision != "day":
         return None
     step = 1 if forward else -1
     months = base.year * 12 + base.month - 1
@@ -214,11 +200,7 @@ def extract_sentence(text: str, language: str, base: date | None, base_precision
             add(m.start(), m.end(), _safe(m["year"]), "year", False)
         for m in pats["cjk_day"].finditer(text):
             if 1 <= int(m["day"]) <= 31:
-                day = int(m["day"])
-                if base_precision == "month" and base is not None:  # the month is all the article says: that one
-                    value = _safe(base.year, base.month, day)
-                else:
-                    value = _resolve_month_day(day, day_base, forward(m.start()))
+                value = _resolve_month_day(int(m["day"]), base, forward(m.start()), base_precision)
                 add(m.start(), m.end(), value, "day", True)
     if pats["months"] is not None:
         for kind in ("dmy", "mdy"):
