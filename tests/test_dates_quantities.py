@@ -300,3 +300,76 @@ def test_a_forward_cue_still_takes_the_next_such_day():
 )
 def test_relative_words_listed_per_language(language, text, expected):
     assert _dated(text, language, date(2024, 12, 8), "day") == expected
+
+
+@pytest.mark.parametrize(
+    "language, text, published, precision, expected",
+    [
+        # (dev sentences) a month named alone is the nearest such month, before or shortly after publication
+        (
+            "de",
+            "Das Nobelkomitee hatte Mohammadi den Preis Anfang Oktober zuerkannt",
+            date(2023, 12, 10),
+            "day",
+            [("Oktober", "2023-10-01")],
+        ),
+        ("ru", "Путин заявил в июне, что вероятность успеха", date(2023, 8, 1), "month", [("в июне", "2023-06-01")]),
+        ("ar", "وشهادة في حفل توزيع الجوائز في دجنبر.", date(2023, 10, 6), "day", [("في دجنبر", "2023-12-01")]),
+        # after 'last', the latest one, even when the nearest is ahead
+        ("en", "The law came into force last November", date(2023, 10, 1), "day", [("last November", "2022-11-01")]),
+        # written in the case CLDR writes months: fr 'Mars' is the planet, en 'march' a verb, ro 'mai' 'more'
+        ("fr", "la mission vers Mars a échoué", date(2023, 10, 1), "day", []),
+        ("en", "Thousands march to the capital", date(2023, 10, 1), "day", []),
+        ("ro", "cel mai mare port", date(2023, 10, 1), "day", []),
+        # 'today' in an article known only to its month is that month
+        ("el", "όπως δήλωσε σήμερα υπουργός της κυβέρνησης", date(2023, 9, 1), "month", [("σήμερα", "2023-09-01")]),
+        # a weekday with the day's number is that day; one followed by its date takes the date's
+        (
+            "ar",
+            "ضربت ليلة الأحد 10 إلى الاثنين 11 سبتمبر درنة",
+            date(2023, 9, 1),
+            "month",
+            [("الأحد 10", "2023-09-10"), ("11 سبتمبر", "2023-09-11")],
+        ),
+        # ko 'last month' + a day of the month
+        ("ko", "찬드라얀 3호는 앞서 지난달 14일 남부", date(2023, 8, 24), "day", [("지난달 14일", "2023-07-14")]),
+        # de compounds of a weekday, rows of seeds/languages/de/dates.csv
+        (
+            "de",
+            "Gouverneur Wes Moore am Dienstagmorgen (Ortszeit)",
+            date(2024, 3, 26),
+            "day",
+            [("Dienstagmorgen", "2024-03-26")],
+        ),
+    ],
+)
+def test_months_alone_and_weekdays_in_context(language, text, published, precision, expected):
+    assert _dated(text, language, published, precision) == expected
+
+
+def test_a_weekday_in_an_article_known_to_its_month_counts_from_the_last_day_it_stated():
+    # (dev) '10 Eylül' (a Sunday) then 'geçtiğimiz cuma günü': the Friday after, 15 September
+    found = dates.extract_sentence("geçtiğimiz cuma günü sahilde", "tr", date(2023, 9, 1), "month", date(2023, 9, 10))
+    assert [(d["value"], d["anchor"]) for d in found if d["value"]] == [(date(2023, 9, 15), "told")]
+    # nothing told: no day can be named
+    assert [d["value"] for d in dates.extract_sentence("cuma günü", "tr", date(2023, 9, 1), "month")] == [None]
+
+
+def test_told_days_carry_across_the_sentences_of_an_article():
+    import polars as pl
+
+    articles = pl.DataFrame(
+        {"article_id": ["a"], "language": ["tr"], "published": [date(2023, 9, 1)], "published_precision": ["month"]}
+    )
+    texts = ["Libya'da 10 Eylül'deki fırtına.", "Ekipler geçtiğimiz cuma günü sahile ulaştı."]
+    sentences = pl.DataFrame(
+        {
+            "sentence_id": ["a-s1", "a-s0"],
+            "article_id": ["a", "a"],
+            "position": [1, 0],
+            "text": texts[::-1],
+            "start_char": [32, 0],
+        }
+    )
+    got = dates.extract_dates(articles, sentences)
+    assert sorted(zip(got["surface"], got["value"])) == [("10 Eylül", date(2023, 9, 10)), ("cuma", date(2023, 9, 15))]

@@ -133,3 +133,10 @@ def test_a_quotation_closing_after_its_full_stop_stays_in_its_sentence():
         "「謝謝。」",
     ]
     assert "other" not in {r["kind"] for r in rows}
+
+
+def test_a_day_written_as_an_ordinal_does_not_end_the_sentence():
+    # (dev) blingfire cut 'am 14.' | 'Juli von der ...': the day belongs to the date and the sentence
+    text = "Eine Rakete war am 14. Juli von der Insel gestartet. Er zählte bis 5. Dann ging er."
+    got = [s["text"] for s in segment_article("a", text, 0, "de")]
+    assert got == ["Eine Rakete war am 14. Juli von der Insel gestartet.", "Er zählte bis 5.", "Dann ging er."]

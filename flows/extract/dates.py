@@ -7,6 +7,8 @@
   "luglio 2023", "7/2023", "tháng 7/2023", "2023年10月"                               month
   "in 2018", "2018年"                                                                year
   "yesterday", "l'anno scorso", "去年", "지난달", "on Thursday"   resolved against a day-precise publication date
+  "Anfang Oktober", "в июне", "in March"   month; the nearest such month to publication
+  "Thursday" in an article known to its month: the first Thursday from the latest day it stated ('told')
   "five years ago", "hace tres años", "3 days ago", "через 2 дня"
 Month and weekday names and relative words come from dateparser's language data and CLDR
 (flows/lexicon/calendar.py), for every language they know; seeds/languages/<code>/dates.csv adds the rest.
@@ -38,6 +40,7 @@ _YMD = regex.compile(_D + r"(\d{4})([/.])(\d{1,2})\2(\d{1,2})" + _NOT_ON)  # 202
 _YM = regex.compile(_D + r"((?:19|20)\d\d)-(\d{1,2})" + _NOT_ON)  # ISO year-month: 2023-09
 _DMY = regex.compile(_D + r"(\d{1,2})([./])(\d{1,2})\2(\d{4})" + _NOT_ON)
 _MY = regex.compile(_D + r"(\d{1,2})/(\d{4})(?![\d/])")
+_DAY_AFTER = regex.compile(r"\s*,?\s*(\d{1,2})(?![\d.,:/]\d|\d)")  # the day's number after a weekday
 _YEAR = regex.compile(r"(?<![\d.,/:-])(?<![\p{L}\p{M}])(1[89]\d\d|20\d\d)(?![\d.,]\d)(?![\p{L}\p{M}%])")
 
 
@@ -162,17 +165,20 @@ def _shift(base: date, n: int, unit: str) -> tuple[date, str]:
     return base + timedelta(days=days), "day"
 
 
-def extract_sentence(text: str, language: str, base: date | None, base_precision: str | None = "day") -> list[dict]:
-    """Dates in one sentence (offsets relative to it)."""
+def extract_sentence(
+    text: str, language: str, base: date | None, base_precision: str | None = "day", told: date | None = None
+) -> list[dict]:
+    """Dates in one sentence (offsets relative to it). `told` is the latest day the article has stated before
+    this sentence: where publication is known only to its month, a weekday is the first such day from it."""
     pats = _patterns(language)
     found: list[dict] = []
     day_base = base if base_precision == "day" else None  # 'yesterday' needs the day it was written
 
-    def add(a, z, value, precision, relative):
+    def add(a, z, value, precision, relative, day=None, anchor="published"):
         if any(a < f["end"] and f["start"] < z for f in found):
             return
-        anchor = "absolute" if not relative else ("published" if value is not None else "unanchored")
-        found.append(dict(start=a, end=z, value=value, precision=precision, relative=relative, anchor=anchor))
+        anchor = "absolute" if not relative else (anchor if value is not None else "unanchored")
+        found.append(dict(start=a, end=z, value=value, precision=precision, relative=relative, anchor=anchor, day=day))
 
     def forward(at: int) -> bool:
         return pats["forward"] is not None and pats["forward"].search(text, max(0, at - 25), at) is not None
@@ -201,7 +207,7 @@ def extract_sentence(text: str, language: str, base: date | None, base_precision
         for m in pats["cjk_day"].finditer(text):
             if 1 <= int(m["day"]) <= 31:
                 value = _resolve_month_day(int(m["day"]), base, forward(m.start()), base_precision)
-                add(m.start(), m.end(), value, "day", True)
+                add(m.start(), m.end(), value, "day", True, day=int(m["day"]))
     if pats["months"] is not None:
         for kind in ("dmy", "mdy"):
             for m in pats[kind].finditer(text):
@@ -241,8 +247,11 @@ def extract_sentence(text: str, language: str, base: date | None, base_precision
             n, unit = vocab.relative[" ".join(m.group(0).casefold().split()).strip(".")]
             anchor = day_base if unit in ("day", "week") else base
             value, precision = _shift(anchor, n, unit) if anchor else (None, "day" if unit in ("day", "week") else unit)
+            if anchor is None and base is not None and base_precision == "month" and (n, unit) == (0, "day"):
+                value, precision = date(base.year, base.month, 1), "month"  # 'today' in an article of September
             add(m.start(), m.end(), value, precision, True)
-    _last_month(text, language, base, add)
+    _last_month(text, language, base, base_precision, add, forward)
+    _lone_month(text, language, base, base_precision, add, forward)
     # weekdays: the latest such day up to publication (the next one after a forward cue)
     if pats["weekday"] is not None:
         vocab = calendar.vocabulary(language)
@@ -252,16 +261,47 @@ def extract_sentence(text: str, language: str, base: date | None, base_precision
                 continue
             if m.group(0).casefold() in _ordinal_words(language) and not m.group(0).split()[-1][:1].isupper():
                 continue  # vi 'thứ năm' is 'fifth' unless written as the day's name ('thứ Năm')
+            if any(0 <= f["start"] - m.end() <= 2 for f in found):
+                continue  # 'الاثنين 11 سبتمبر', 'Monday, 11 September': the date that follows says it
+            number = _DAY_AFTER.match(text, m.end())
+            if number and (day := _resolve_month_day(int(number[1]), base, forward(m.start()), base_precision)):
+                if day.weekday() == weekday:  # 'الأحد 10', 'dimanche 10': that day of the month
+                    add(m.start(), number.end(), day, "day", True)
+                    continue
             value = None
             if day_base is not None:
                 delta = (day_base.weekday() - weekday) % 7
                 value = day_base - timedelta(days=delta)
                 if forward(m.start()) and delta:
                     value = value + timedelta(days=7)
-            add(m.start(), m.end(), value, "day", True)
+            elif told is not None and base is not None and base_precision == "month":
+                # the article was written after what it has told: the first such weekday from then on
+                later = told + timedelta(days=(weekday - told.weekday()) % 7)
+                if later <= _period_end(base, "month"):
+                    add(m.start(), m.end(), later, "day", True, day=-1, anchor="told")
+                    continue
+            add(m.start(), m.end(), value, "day", True, day=-1)
     for m in _YEAR.finditer(text):
         add(m.start(), m.end(), date(int(m[1]), 1, 1), "year", False)
+    _month_then_day(text, found)
     return sorted(found, key=lambda f: f["start"])
+
+
+def _month_then_day(text: str, found: list[dict]) -> None:
+    """ko '지난달 14일', ja '先月14日': a day of the month right after a month is that month's day."""
+    for f in [f for f in found if f["precision"] == "month" and f["value"] is not None]:
+        for g in found:
+            if (
+                g["day"]
+                and g["day"] > 0
+                and 0 <= g["start"] - f["end"] <= 1
+                and not text[f["end"] : g["start"]].strip()
+            ):
+                value = _safe(f["value"].year, f["value"].month, g["day"])
+                if value is not None:
+                    f.update(end=g["end"], value=value, precision="day")
+                    found.remove(g)
+                break
 
 
 @cache
@@ -292,8 +332,9 @@ def _number_word_ago(text: str, language: str, base: date | None, add) -> None:
         add(a, z, date(base.year - 1, 1, 1) if base else None, "year", True)
 
 
-def _last_month(text: str, language: str, base: date | None, add) -> None:
-    """A month named alone after 'last' / 'in' ('last July', 'lo scorso luglio', 'w lipcu'): the latest one."""
+def _last_month(text: str, language: str, base: date | None, precision: str | None, add, forward) -> None:
+    """A month named after 'last' ('last July', 'lo scorso luglio'): the latest one; after 'in' ('in May',
+    'w lipcu', ar 'في ديسمبر'): the nearest one, as for a month named alone."""
     pats = _patterns(language)
     if pats["months"] is None:
         return
@@ -302,14 +343,65 @@ def _last_month(text: str, language: str, base: date | None, add) -> None:
         if not month:
             continue
         before = text[max(0, m.start() - 20) : m.start()]
-        cue = find_cues(before, language, "date_last")
-        if not cue or before[cue[-1][1] :].strip():
+        cue = max(
+            (
+                (a, kind)
+                for kind in ("date_last", "month_in")
+                for a, z, _ in find_cues(before, language, kind)
+                if not before[z:].strip()
+            ),
+            default=None,
+        )
+        if cue is None:
             continue
         value = None
-        if base is not None:
+        if cue[1] == "month_in":
+            value = _nearest_month(month, base, forward(m.start()), precision)
+        elif base is not None:
             year = base.year if month <= base.month else base.year - 1
             value = date(year, month, 1)
-        add(m.start() - (len(before) - cue[-1][0]), m.end(), value, "month", True)
+        add(m.start() - (len(before) - cue[0]), _month_end(m, language), value, "month", True)
+
+
+def _lone_month(text: str, language: str, base: date | None, precision: str | None, add, forward) -> None:
+    """A month named alone ('Anfang Oktober', 'в июне', 'in March'): the nearest such month to publication,
+    up to `[dates] future_days` after it (the next one after a forward cue). Written in the case CLDR writes
+    months in, so that fr 'Mars' (the planet) or en 'march' (the verb) is no date."""
+    pats = _patterns(language)
+    vocab = calendar.vocabulary(language)
+    if pats["months"] is None or not vocab.lone_months:
+        return
+    for m in pats["months"].finditer(text):
+        word = m.group("month")
+        month = vocab.lone_months.get(" ".join(word.casefold().split()))
+        if month is None or (word[:1].isupper() != vocab.months_capitalised and word[:1].lower() != word[:1].upper()):
+            continue
+        add(
+            m.start(),
+            _month_end(m, language),
+            _nearest_month(month, base, forward(m.start()), precision),
+            "month",
+            True,
+        )
+
+
+def _month_end(m: regex.Match, language: str) -> int:
+    """Where a month named alone ends: an abbreviation keeps its full stop ('Okt.'), a name does not."""
+    word = " ".join(m.group("month").casefold().split())
+    return m.end("month") if word in calendar.vocabulary(language).lone_months else m.end()
+
+
+def _nearest_month(month: int, base: date | None, forward: bool, precision: str | None) -> date | None:
+    if base is None or precision == "year":
+        return None
+    here = base.year * 12 + base.month - 1
+    ahead = setting("dates", "future_days") // 30
+    options = [here + k for k in range(-11, 12) if (here + k) % 12 == month - 1]
+    if forward:
+        options = [o for o in options if o >= here]
+    options = [o for o in options if o - here <= ahead] if not forward else options
+    best = min(options, key=lambda o: (abs(o - here), o > here), default=None)
+    return None if best is None else date(best // 12, best % 12 + 1, 1)
 
 
 def extract_dates(articles: pl.DataFrame, sentences: pl.DataFrame) -> pl.DataFrame:
@@ -320,14 +412,19 @@ def extract_dates(articles: pl.DataFrame, sentences: pl.DataFrame) -> pl.DataFra
         ).iter_rows()
     }
     rows = []
-    # every sentence, datelines and labels ('date 2023-09', '20:30 07.12.2024') included
-    for s in sentences.iter_rows(named=True):
+    told: dict[str, date] = {}  # article -> the latest day it has stated so far
+    # every sentence in article order, datelines and labels ('date 2023-09', '20:30 07.12.2024') included
+    for s in sentences.sort("article_id", "position").iter_rows(named=True):
         language, published, precision = info[s["article_id"]]
         text = ascii_digits(s["text"])
         if not _patterns(language)["any"].search(text):
             continue
         base = s["start_char"]
-        for n, d in enumerate(extract_sentence(text, language, published, precision)):
+        found = extract_sentence(text, language, published, precision, told.get(s["article_id"]))
+        for d in found:
+            if d["precision"] == "day" and d["value"] is not None and d["day"] != -1:
+                told[s["article_id"]] = max(d["value"], told.get(s["article_id"], d["value"]))
+        for n, d in enumerate(found):
             rows.append(
                 {
                     "date_id": f"{s['sentence_id']}-d{n}",

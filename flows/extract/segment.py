@@ -17,6 +17,7 @@ import polars as pl
 import regex
 
 from flows.config import setting
+from flows.lexicon.calendar import month_number
 from flows.lexicon.names import function_words as language_function_words
 from flows.lexicon.reference import find_cues
 
@@ -90,13 +91,14 @@ def _unglue(text: str, start: int, end: int, function_words: frozenset[str]) -> 
     return [(a, b) for a, b in zip(bounds, bounds[1:]) if b > a]
 
 
-def _sentence_bounds(text: str, start: int) -> list[int]:
+def _sentence_bounds(text: str, start: int, language: str) -> list[int]:
     """Sentence end offsets for text[start:], from one blingfire call per article.
 
     blingfire's own offset helper walks the text in Python; its sentence splitter is C. The
     sentences it returns keep their words, so each is found again in the text by its words.
     """
     bounds, pos = [], start
+    cut_dates = _ordinal_day_cuts(text, start, language)
     for sentence in blingfire.text_to_sentences(text[start:]).split("\n"):
         words = sentence.split()
         if not words:
@@ -110,9 +112,19 @@ def _sentence_bounds(text: str, start: int) -> list[int]:
             if found < 0:
                 break
             end = found + len(word)
-        bounds.append(end)
+        if end not in cut_dates:
+            bounds.append(end)
         pos = end
     return _past_closing_quotes(text, bounds)
+
+
+_ORDINAL_DAY = regex.compile(r"(?<![\d.,])(\d{1,2}\.)\s+(\p{L}+)")
+
+
+def _ordinal_day_cuts(text: str, start: int, language: str) -> set[int]:
+    """Ends of 'am 14.' where a month name follows ('am 14. Juli', 'den 3. maj'): a day written as an
+    ordinal, not a sentence end; blingfire cuts there before a capitalised word."""
+    return {m.end(1) for m in _ORDINAL_DAY.finditer(text, start) if month_number(m.group(2), language)}
 
 
 def _past_closing_quotes(text: str, bounds: list[int]) -> list[int]:
@@ -281,7 +293,7 @@ def segment_article(article_id: str, text: str, body_start: int, language: str) 
     """Sentences of one article, in order, with offsets into `text` and a kind."""
     function_words = language_function_words(language)
     blocks = _blocks(text, body_start)
-    bounds = _sentence_bounds(text, body_start)
+    bounds = _sentence_bounds(text, body_start, language)
     spans: list[Span] = []
     for b, (s, e) in enumerate(blocks):
         if s < body_start:

@@ -18,23 +18,16 @@ from functools import cache
 import polars as pl
 import regex
 
-from flows.lexicon.reference import ANY_LANGUAGE, NOT_AFTER_LETTER, NOT_BEFORE_LETTER, cues, unspaced
-
-MONTHS = (
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
+from flows.lexicon.reference import (
+    ANY_LANGUAGE,
+    MONTHS,
+    NOT_AFTER_LETTER,
+    NOT_BEFORE_LETTER,
+    WEEKDAYS,
+    cues,
+    unspaced,
 )
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
 UNITS = ("year", "month", "week", "day", "hour")
 # "1 day ago" / "in 2 year" / "0 month ago" keys of dateparser's relative-type data
 # dates.csv kinds of relative words -> (offset, unit) from publication, as dateparser's '1 day ago' keys read
@@ -50,6 +43,10 @@ _RELATIVE_KEY = re.compile(r"^(in )?(\d+) (year|month|week|day)( ago)?$")
 @dataclass
 class Vocabulary:
     months: dict[str, int] = field(default_factory=dict)  # folded form -> 1..12
+    # forms that name a month with no day or year ('Anfang Oktober', 'в июне'): full names of 4 letters or
+    # more (rows of the month's kind in dates.csv too, whatever their length), no abbreviations
+    lone_months: dict[str, int] = field(default_factory=dict)
+    months_capitalised: bool = False  # CLDR writes 'October' (en, de), not 'octobre'
     weekdays: dict[str, int] = field(default_factory=dict)  # folded form -> 0 (Monday)..6
     relative: dict[str, tuple[int, str]] = field(default_factory=dict)  # 'yesterday' -> (-1, 'day')
     ago: list[tuple[regex.Pattern, str, int]] = field(default_factory=list)  # (pattern with a number, unit, sign)
@@ -78,6 +75,11 @@ def _fold(text: str) -> str:
     return " ".join(text.casefold().split()).strip(".")
 
 
+def month_number(word: str, language: str) -> int | None:
+    """The month a word names in `language` ('Juli' -> 7), else None; no lemmatising."""
+    return vocabulary(language).months.get(_fold(word))
+
+
 def _forms(info: dict, key: str) -> list[str]:
     return [f for f in info.get(key, []) if isinstance(f, str) and f.strip()]
 
@@ -91,8 +93,13 @@ def vocabulary(language: str) -> Vocabulary:
         for form in _forms(info, name):
             if len(form) >= 3 or unspaced(form):
                 vocab.months.setdefault(_fold(form), i)
+            if len(form) >= 5 and not form.endswith("."):  # 'czerwcu', not 'sept' (fr 'seven')
+                vocab.lone_months.setdefault(_fold(form), i)
+        for form in words(language, name):
+            vocab.months.setdefault(_fold(form), i)
+            vocab.lone_months.setdefault(_fold(form), i)
     for i, name in enumerate(WEEKDAYS):
-        for form in _forms(info, name):
+        for form in (*_forms(info, name), *words(language, name)):
             if _weekday_form(form):
                 vocab.weekdays.setdefault(_fold(form), i)
     _add_cldr(language, vocab)
@@ -140,11 +147,14 @@ def _add_cldr(language: str, vocab: Vocabulary) -> None:
         loc = Locale.parse(language)
     except (UnknownLocaleError, ValueError, TypeError):
         return
+    vocab.months_capitalised = loc.months["format"]["wide"][1][:1].isupper()
     for context in ("format", "stand-alone"):
         for width in ("wide", "abbreviated"):
             for i, name in loc.months[context][width].items():
                 if len(name.strip(".")) >= 3 or unspaced(name):
                     vocab.months.setdefault(_fold(name), i)
+                if width == "wide" and len(name) >= 4 and not unspaced(name):  # not ro 'mai' (more), en 'May'
+                    vocab.lone_months.setdefault(_fold(name), i)
             for i, name in loc.days[context][width].items():
                 if _weekday_form(name):
                     vocab.weekdays.setdefault(_fold(name), i)

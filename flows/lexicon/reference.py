@@ -50,10 +50,26 @@ CUE_KINDS = {
     "subject_marker": ({"before"}, "a particle closing the subject at a sentence's head: ja 'は', 'が'; ko '은', '가'"),
     "speech_setting": ({"either"}, "opens where or to whom a speaker speaks, before the verb: zh '在' (在X平台上表示)"),
 }
+MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 DATE_KINDS = {
     "date_label": ({"after"}, "labels a publication date before it: 'date', 'Datum:'"),
     "date_ago": ({"before", "after"}, "'X years ago': where the number sits ('five years ago' -> before)"),
-    "date_last": ({"either"}, "'last' before a month: 'last July', 'lo scorso luglio'"),
+    "date_last": ({"either"}, "'last' before a month: 'last July', 'lo scorso luglio' (the latest such month)"),
+    "month_in": ({"either"}, "a word before a month that says when: 'in', 'im', 'в', 'nel', ar 'في' (the nearest)"),
     "date_last_year": ({"either"}, "'last year', 'l'anno scorso', 'năm ngoái'"),
     "year_word": ({"either"}, "the word for year(s) after a number: 'years', 'anni', 'lat'"),
     "month_connector": ({"either"}, "a word between day, month and year: 'of', 'de', 'del'"),
@@ -68,6 +84,9 @@ DATE_KINDS = {
     "date_yesterday": ({"either"}, "the day before publication: 'last night', 'hier soir', ro 'aseară'"),
     "date_tomorrow": ({"either"}, "the day after publication: 'tomorrow night', 'demain soir'"),
     "date_this_year": ({"either"}, "the year of publication: 'in diesem Jahr', ar 'هذا العام'"),
+    # forms of a month's or a weekday's name that CLDR and dateparser lack (dateparser's own keys)
+    **{m: ({"either"}, f"a form of {m.title()}: ru 'июне' (in June), ar Maghreb 'دجنبر'") for m in MONTHS},
+    **{d: ({"either"}, f"a form of {d.title()}: de 'Dienstagmorgen'") for d in WEEKDAYS},
 }
 UNIT_KINDS = {
     "percent": "percent words: 'per cent', 'Prozent'",

@@ -363,7 +363,7 @@ DATES = Table(
         _c("value", "DATE", "first day of the period; NULL for a relative date with no anchor"),
         _c("precision", "VARCHAR", "year | month | day", True),
         _c("relative", "BOOLEAN", "resolved against the publication date"),
-        _c("anchor", "VARCHAR", "absolute | published | unanchored"),
+        _c("anchor", "VARCHAR", "absolute | published | told (from a day the article stated earlier) | unanchored"),
         _c("start_char", "INTEGER"),
         _c("end_char", "INTEGER"),
     ),
