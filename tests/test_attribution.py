@@ -397,3 +397,67 @@ def test_the_outlet_a_speaker_told_is_not_the_speaker():
     )
     assert src is not None and src.name == "Χισέμ Σκιουάτ"
     assert sentence_source("The bridge is closed, said Reuters.", "en").name == "Reuters"
+
+
+def test_a_sentence_that_refers_back_names_the_source_of_the_one_before(tmp_path):
+    # the dev Gordonua.com article: 'Про це з посиланням на МВС повідомило державне агентство LANA' (this was
+    # reported by the state agency LANA, citing the interior ministry) sources the sentence before it
+    uk = _article(
+        tmp_path,
+        "uk.txt",
+        "Gordonua.com",
+        "Шторм у Лівії\n\nШторм став причиною повеней, які призвели до загибелі щонайменше 5300 людей.\n"
+        "Про це з посиланням на МВС повідомило державне агентство LANA.\n"
+        "Ідеться також про тисячі зниклих безвісти в місті Дерна.\n",
+    )
+    claims = process([uk])["claims"].sort("start_char")
+    assert claims.select("source_name", "attribution").rows() == [
+        ("МВС", "inherited"),
+        ("МВС", "according_to"),
+        ("МВС", "inherited"),  # 'Ідеться також' goes on with it
+    ]
+
+
+def test_a_statement_speaks_for_who_issued_it(tmp_path):
+    # the dev renew.org.ua article: '“…”, – йдеться в повідомленні' (… says the statement) is Roscosmos's
+    uk = _article(
+        tmp_path,
+        "uk.txt",
+        "renew.org.ua",
+        "Луна-25\n\nСтанція “Луна-25” припинила своє існування внаслідок зіткнення з Місяцем, повідомили в "
+        "“Роскосмосі”.\n“Апарат перейшов на непрораховану орбіту і припинив своє існування”, – йдеться в "
+        "повідомленні.\n",
+    )
+    claims = process([uk])["claims"].sort("start_char")
+    assert claims.select("source_name", "source_surface").rows() == [
+        ("Роскосмосі", "Роскосмосі"),
+        ("Роскосмосі", "повідомленні"),
+    ]
+    # a report with a name beside it is that name's, not the previous speaker's
+    assert sentence_source("A NASA statement said the craft had crashed on the surface.", "en").kind != "document"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # (dev) phrases before 'は' / 'が' that hold an object particle or open with one are no subject
+        "同氏は取締役会を離れることを明らかにした。",
+        "原因については調査中だと発表した。",
+    ],
+)
+def test_a_phrase_with_an_object_particle_is_no_subject(text):
+    src = sentence_source(text, "ja")
+    assert src is None or ("を" not in src.name and not src.name.endswith("について"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # (dev ITmedia / NHK sentences) the clause before the verb is what was said, not who said it
+        "ミラ・ムラティCTO(最高技術責任者)が暫定CEOに就任し、現在後任を探しているとしている。",
+        "原因については、引き続き調査中だとしています。",
+    ],
+)
+def test_a_clause_that_is_what_was_said_is_no_speaker(text):
+    src = sentence_source(text, "ja")
+    assert src is None or not any(p in src.name for p in ("を", "だ", "いる"))

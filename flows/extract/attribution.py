@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import polars as pl
 
@@ -134,6 +134,8 @@ def _as_source(phrase: str, language: str, according: bool = False) -> tuple[str
     phrase = _strip_function_words(phrase, language)
     if not phrase or not any(ch.isalpha() for ch in phrase):
         return None
+    if _is_document(phrase, language):
+        return phrase, "document"  # '«…», – йдеться в повідомленні': the issuer's, resolved in extract_claims
     if _is_description(phrase, language):
         return phrase, "description"  # 'officials', 'Rettungskräften', 'bölgedeki muhabirler'
     if not is_cased(phrase) or descriptor_type(phrase, language):
@@ -151,6 +153,18 @@ def _as_source(phrase: str, language: str, according: bool = False) -> tuple[str
     if not names and not any(fold(w) in org_words(language) for w in phrase.split()):
         return None  # "the federal statistics office" names an organisation: an org word is enough
     return phrase, "speaker"
+
+
+def _is_document(phrase: str, language: str) -> bool:
+    """The phrase is a `document` noun and at most one more word: 'повідомленні', 'the statement', 'dem Bericht'."""
+    hits = find_cues(phrase, language, "document")
+    if not hits:
+        return False
+    fw = function_words(language)
+    rest = (phrase[: hits[0][0]] + " " + phrase[hits[0][1] :]).split()
+    # 'a UN report' is the UN's: one more word at most, and no name ('повідомленні', 'the joint statement')
+    rest = [w for w in rest if w.casefold() not in fw]
+    return len(rest) <= 1 and not any(w[:1].isupper() for w in rest)
 
 
 def _is_description(phrase: str, language: str) -> bool:
@@ -189,11 +203,17 @@ def _marked_subject(text: str, cue_start: int, language: str) -> str | None:
             if not any(x <= m.start() < y for x, y in asides):
                 head = m.end()  # 'その後、X は': the subject after a leading adverbial
         phrase = text[head:a].strip()
-        if not phrase or _QUOTED.search(phrase):
+        if not phrase or _QUOTED.search(phrase) or _not_a_subject(phrase, language):
             continue
         if _as_source(phrase, language) is not None:
             return phrase
     return None
+
+
+def _not_a_subject(phrase: str, language: str) -> bool:
+    """A phrase that holds an object or adverbial particle (ja '取締役会を離れることを', '原因について') or opens
+    with one (ja 'のサービス', the tail of a name in quotation marks) is not the subject a marker closes."""
+    return any(cue.position == "either" or a == 0 for a, _z, cue in find_cues(phrase, language, "not_subject"))
 
 
 def _before_setting(text: str, clause_start: int, clause: str, language: str) -> str | None:
@@ -214,7 +234,13 @@ def _before_setting(text: str, clause_start: int, clause: str, language: str) ->
 
 
 def _phrase_before(text: str, cue_start: int, language: str) -> str | None:
-    """The subject of a reporting verb: the clause before it, or an appositive subject ('X, title, said')."""
+    """The subject of a reporting verb: the clause before it, or an appositive subject ('X, title, said');
+    never a phrase no subject can be (ja '…を離れることを', '現在後任を探している')."""
+    phrase = _clause_before(text, cue_start, language)
+    return None if phrase is None or _not_a_subject(phrase, language) else phrase
+
+
+def _clause_before(text: str, cue_start: int, language: str) -> str | None:
     if subject := _marked_subject(text, cue_start, language):
         return subject
     segment_start = 0
@@ -664,6 +690,11 @@ def _continues(text: str, language: str) -> bool:
     return bool(hits) and not text[: hits[0][0]].strip(" \"'“„«»")
 
 
+def _continues_to(text: str, language: str) -> int:
+    """Where the continuation cue that opens the sentence ends."""
+    return find_cues(text[:60], language, "continuation")[0][1]
+
+
 def _closes_quotation(text: str, language: str) -> bool:
     """A quotation closes right before a reporting verb with no speaker of its own: '«…», a-t-il ajouté',
     '„…“, sagte er', '“…,” he said' (the speaker is the one who was speaking)."""
@@ -676,6 +707,13 @@ def _passes_on(text: str, language: str) -> bool:
     tail = text.rstrip(" 。．.!！」』”\"')")
     hits = find_cues(tail[-20:], language, "hearsay")
     return bool(hits) and hits[-1][1] == len(tail[-20:])
+
+
+def _refers_back(text: str, language: str) -> bool:
+    """The sentence opens by pointing at the one before ('Про це … повідомило агентство', 'Lo ha detto …',
+    'C'est ce qu'a annoncé …'): its source is that sentence's too."""
+    hits = find_cues(text[:40], language, "refers_back")
+    return bool(hits) and not text[: hits[0][0]].strip(" \"'“„«»")
 
 
 def _quotes_open(text: str, was_open: bool) -> bool:
@@ -752,6 +790,7 @@ def extract_claims(
     body = sentences.filter(pl.col("kind") == "body").sort("article_id", "position")
     previous: dict[str, tuple[Source | None, bool]] = {}  # article -> (last speaker, quotation still open)
     quote_rows: dict[str, list[int]] = {}  # article -> rows inside a quotation that is still open
+    last_rows: dict[str, range] = {}  # article -> the rows of its previous body sentence
     for s in body.iter_rows(named=True):
         aid, text = s["article_id"], s["text"]
         language, outlet = meta[aid]
@@ -773,9 +812,15 @@ def extract_claims(
                 and s["sentence_id"] in sources
                 and (not name_spans(part, language) or _closes_quotation(part, language))
             )
-            goes_on = cued or _continues(part, language) or _passes_on(part, language)
+            continues = _continues(part, language)
+            if continues and found is not None and found.cue_start < _continues_to(part, language):
+                found = None  # the verb is the continuation's own: uk 'Ідеться також про …' (… is also said)
+            goes_on = cued or continues or _passes_on(part, language)
             if found is None and speaker is not None and n == 0 and goes_on:
                 found = Source(speaker.name, speaker.kind, "inherited", "", speaker.surface)
+            if found is not None and found.kind == "document":
+                # a statement speaks for who issued it: the speaker so far, else the article's own voice
+                found = replace(found, name=speaker.name, kind=speaker.kind) if speaker is not None else None
             if found is not None and _only_credits(part, found, language):
                 continue  # 'Belgian security services reported Finance Times': who reported whom, no statement
             if found is not None and found.kind in ("outlet", "agency") and fold(found.name) in own_names:
@@ -784,6 +829,12 @@ def extract_claims(
             if found is not None and found.attribution != "inherited":
                 speaker = found
             rows.append(_claim_row(s, n, a, z, part, source))
+        named = [r for r in rows[first_row:] if r["attribution"] in ("quote", "reported", "according_to")]
+        if named and _refers_back(text, language):
+            for i in last_rows.get(aid, ()):
+                if rows[i]["attribution"] == "own_voice":
+                    rows[i].update(_inherit(rows[i], named[0]), attribution="inherited")
+        last_rows[aid] = range(first_row, len(rows))
         still_open = _quotes_open(text, quote_open)
         opened_here = not quote_open and still_open
         if quote_open or opened_here:

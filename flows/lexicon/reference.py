@@ -43,11 +43,14 @@ CUE_KINDS = {
     "descriptor_per": ({"either"}, "nouns that describe a person already named: 'the minister', 'il docente'"),
     "descriptor_org": ({"either"}, "nouns that describe an organisation already named: 'the company', 'l'azienda'"),
     "descriptor_loc": ({"either"}, "nouns that describe a place already named: 'the city', 'la capitale'"),
+    "document": ({"either"}, "a statement or report that speaks for who issued it: uk 'повідомленні', 'the statement'"),
     "agent": ({"either"}, "nouns for people who speak as a group or a role, named by no one: 'officials', 'rescuers'"),
     "continuation": ({"either"}, "opens a sentence that goes on with the previous speaker: 'He added', 'Inoltre ha'"),
+    "refers_back": ({"after"}, "opens a sentence that names the source of the one before: uk 'Про це', it 'Lo ha'"),
     "hearsay": ({"either"}, "ends a sentence that passes on what the previous source said: ja 'ということです'"),
     "proclitic": ({"either"}, "a letter written onto the next word, before a cue: ar 'و' (and), he 'ו'"),
     "subject_marker": ({"before"}, "a particle closing the subject at a sentence's head: ja 'は', 'が'; ko '은', '가'"),
+    "not_subject": ({"either", "after"}, "a particle no subject holds (either) or opens with (after): ja 'を', 'の'"),
     "speech_setting": ({"either"}, "opens where or to whom a speaker speaks, before the verb: zh '在' (在X平台上表示)"),
 }
 MONTHS = (

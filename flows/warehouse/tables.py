@@ -217,7 +217,8 @@ CLAIMS = Table(
             "attribution",
             "VARCHAR",
             "quote | reported | according_to (the claim names its source) | inherited "
-            "(goes on with the previous speaker) | own_voice (the outlet's own) | source_line "
+            "(goes on with the previous speaker, or takes the next sentence's: 'Про це повідомило …') | own_voice "
+            "(the outlet's own) | source_line "
             "(outlet unknown: the origin its source line names)",
             True,
         ),
