@@ -153,3 +153,13 @@ def test_a_name_after_a_title_or_place_is_the_name_written_alone():
     assert entity["Air France"] != entity["France"]
     assert entity["Real Madrid"] != entity["Madrid"]
     assert entity["Bank of America"] != entity["America"]
+
+
+def test_every_uncased_name_holds_a_letter_the_prefilter_looks_for():
+    # uncased_names skips a text with no letter of a script without capitals: that is only safe while every
+    # name in its automata holds one (checked over the shared names and a few languages' territory names)
+    keys = list(gazetteer._uncased_shared())
+    for language in ("ar", "zh", "ja", "ka", "hi", "en", "ru"):
+        keys += [k for k, _ in gazetteer._uncased_entries(gazetteer.territory_names(language).items())]
+    assert len(keys) > 10_000
+    assert [k for k in keys if not gazetteer._UNCASED_CHAR.search(k)] == []

@@ -91,14 +91,38 @@ def _patterns(language: str) -> dict[str, regex.Pattern | None]:
     out["month_prefix"] = (
         regex.compile("(?:" + "|".join(regex.escape(w) for w in prefix) + r")\s$", regex.IGNORECASE) if prefix else None
     )
-    parts = [r"\d"] + [p.pattern for k, p in out.items() if k in ("months", "relative", "weekday") and p is not None]
-    parts += [
-        calendar.alternation(calendar.words(language, k))
-        for k in ("date_ago", "date_last_year")
-        if calendar.words(language, k)
-    ]
-    out["any"] = regex.compile("|".join(parts), regex.IGNORECASE)
     return out
+
+
+_DIGIT = regex.compile(r"\d")
+
+
+@cache
+def _date_words(language: str):
+    """An Aho-Corasick automaton over the longest word of every date word of `language` (months, weekdays,
+    relative words, 'ago' and 'last year' words), casefolded: a sentence holding none and no digit holds no
+    date. (One alternation regex of them all cost a quarter of a millisecond a sentence.)"""
+    import ahocorasick
+
+    vocab = calendar.vocabulary(language)
+    forms = [*vocab.months, *vocab.weekdays, *vocab.relative]
+    forms += [w for k in ("date_ago", "date_last_year") for w in calendar.words(language, k)]
+    automaton = ahocorasick.Automaton()
+    for form in forms:
+        if piece := max(form.casefold().split(), key=len, default=""):
+            automaton.add_word(piece, None)
+    if not len(automaton):
+        return None
+    automaton.make_automaton()
+    return automaton
+
+
+def may_hold_date(text: str, language: str) -> bool:
+    """A cheap pre-filter: a digit, or a piece of a date word (it may over-accept, never miss)."""
+    if _DIGIT.search(text):
+        return True
+    automaton = _date_words(language)
+    return automaton is not None and next(automaton.iter(text.casefold()), None) is not None
 
 
 def _safe(y, m=1, d=1) -> date | None:
@@ -417,7 +441,7 @@ def extract_dates(articles: pl.DataFrame, sentences: pl.DataFrame) -> pl.DataFra
     for s in sentences.sort("article_id", "position").iter_rows(named=True):
         language, published, precision = info[s["article_id"]]
         text = ascii_digits(s["text"])
-        if not _patterns(language)["any"].search(text):
+        if not may_hold_date(text, language):
             continue
         base = s["start_char"]
         found = extract_sentence(text, language, published, precision, told.get(s["article_id"]))

@@ -54,13 +54,18 @@ def ascii_digits(text: str) -> str:
     """The same text with every decimal digit (Arabic-Indic, Persian, full-width...) as 0-9: same offsets."""
     if text.isascii():
         return text
-    out = []
-    for ch in text:
-        if ch.isdigit() and not ch.isascii() and unicodedata.digit(ch, None) is not None:
-            out.append(str(unicodedata.digit(ch)))
-        else:
-            out.append(_ARABIC_SEPARATORS.get(ch, ch))
-    return "".join(out)
+    return text.translate(_digit_table())
+
+
+@cache
+def _digit_table() -> dict[int, str]:
+    """Every non-ASCII character with a digit value (the planes where Unicode has them) -> its ASCII digit."""
+    table = {ord(k): v for k, v in _ARABIC_SEPARATORS.items()}
+    for code in range(0x80, 0x20000):
+        ch = chr(code)
+        if ch.isdigit() and (value := unicodedata.digit(ch, None)) is not None:
+            table[code] = str(value)
+    return table
 
 
 @dataclass(frozen=True)

@@ -293,14 +293,63 @@ class OutletHit:
     kind: str
 
 
+@cache
+def _outlet_automata():
+    """Aho-Corasick automata over the aliases (one alternation regex of 1,200 aliases cost ~1 ms a sentence):
+    the multi-word ones casefolded, the one-word ones as written (see `_is_case_sensitive`)."""
+    import ahocorasick
+
+    automata = []
+    for sensitive in (False, True):
+        automaton = ahocorasick.Automaton()
+        for row in outlets().iter_rows(named=True):
+            alias = " ".join(row["alias"].split())
+            if _is_case_sensitive(alias) == sensitive:
+                key = alias if sensitive else alias.casefold()
+                automaton.add_word(key, (len(key), row["name"], row["kind"], not unspaced(alias)))
+        automaton.make_automaton()
+        automata.append(automaton)
+    return automata
+
+
+_WHITESPACE = {i: " " for i in range(0x3001) if chr(i).isspace()}  # what regex matches as \s, one for one
+
+
+def _word_char(ch: str) -> bool:
+    return ch == "_" or unicodedata.category(ch)[0] in "LMN"
+
+
 def find_outlets(text: str) -> list[OutletHit]:
-    """Known outlets and agencies named in `text`, leftmost-longest, without overlaps."""
+    """Known outlets and agencies named in `text`, leftmost-longest, without overlaps; an alias that starts
+    or ends with a letter does not match inside a word (not in scripts written without spaces)."""
+    spaced = text.translate(_WHITESPACE)
+    folded = spaced.casefold()
+    if "  " in spaced or len(folded) != len(text):  # a run of spaces, or a letter that folds to two
+        return _find_outlets_regex(text)
+    hits = []
+    for haystack, automaton in zip((folded, spaced), _outlet_automata()):
+        for last, (length, name, kind, bounded) in automaton.iter(haystack):
+            start, end = last - length + 1, last + 1
+            if bounded and (
+                (start > 0 and _word_char(text[start - 1]) and _word_char(text[start]))
+                or (end < len(text) and _word_char(text[end]) and _word_char(text[end - 1]))
+            ):
+                continue
+            hits.append(OutletHit(start, end, text[start:end], name, kind))
+    return _leftmost_longest(hits)
+
+
+def _find_outlets_regex(text: str) -> list[OutletHit]:
     exact, loose, index = outlet_matchers()
     hits = []
     for pattern in (loose, exact):
         for m in pattern.finditer(text):
             name, kind = index[re.sub(r"\s+", " ", m.group(0)).casefold()]
             hits.append(OutletHit(m.start(), m.end(), m.group(0), name, kind))
+    return _leftmost_longest(hits)
+
+
+def _leftmost_longest(hits: list[OutletHit]) -> list[OutletHit]:
     hits.sort(key=lambda h: (h.start, -(h.end - h.start)))
     kept, last_end = [], -1
     for h in hits:
