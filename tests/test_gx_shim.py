@@ -78,3 +78,42 @@ def test_suite_files_are_validated(tmp_path):
         "entities",
         "mentions",
     }
+
+
+@pytest.mark.filterwarnings("ignore:Did not recognize type")  # LIST columns: no expectation reads their type
+def test_fast_column_reflection_reads_what_duckdb_engine_reads(tmp_path):
+    """The shim's catalogue query must give SQLAlchemy (and GX's column types) the very columns the shipped
+    query gives: every table of a warehouse built from the schema, defaults, NOT NULL and lists included."""
+    import sqlalchemy as sa
+
+    from flows.audit import gx_duckdb
+    from flows.warehouse.store import Warehouse
+
+    path = tmp_path / "w.duckdb"
+    Warehouse(path).initialise([])
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE staging.extra (a INTEGER NOT NULL DEFAULT 7, b VARCHAR[], c DOUBLE)")
+    con.close()
+    engine = sa.create_engine(f"duckdb:///{path}", connect_args={"read_only": True})
+
+    def reflected():
+        with engine.connect() as c:
+            inspector = sa.inspect(c)
+            return {
+                (schema, table): repr(inspector.get_columns(table, schema=schema))
+                for schema in ("staging", "curated")
+                for table in inspector.get_table_names(schema=schema)
+            }
+
+    gx_duckdb.install()
+    shim = reflected()
+    import duckdb_engine
+
+    saved = duckdb_engine.Dialect._columns_query
+    duckdb_engine.Dialect._columns_query = gx_duckdb._original["columns_query"]
+    try:
+        shipped = reflected()
+    finally:
+        duckdb_engine.Dialect._columns_query = saved
+    assert len(shipped) > 10 and shim == shipped
+    assert "'default': '7'" in shim[("staging", "extra")] and "'nullable': False" in shim[("staging", "extra")]
