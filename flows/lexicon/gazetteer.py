@@ -323,14 +323,14 @@ def uncased_names(text: str, language: str) -> list[tuple[int, int, Entry]]:
 
     In scripts with spaces a name must start a word (a proclitic of the language may be glued before it:
     ar 'والمغرب'); it may carry a suffix (ka 'მაროკოში', ko '모로코에서')."""
-    automata = [a for a in _uncased_automata(language) if a is not None]
-    if not automata or not text:
-        return []
     folded = text.casefold()
     if len(folded) != len(text):
         folded = text
     if not _UNCASED_CHAR.search(folded):
-        return []  # every such name holds one of these; walking the automata over Latin text cost 0.2 ms
+        return []  # every such name holds one: no automaton to build or walk (0.2 ms a Latin sentence)
+    automata = [a for a in _uncased_automata(language) if a is not None]
+    if not automata:
+        return []
     glued = proclitics(language)
     hits = []
     for rank, automaton in enumerate(automata):
