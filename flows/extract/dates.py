@@ -207,62 +207,68 @@ def extract_sentence(
     def forward(at: int) -> bool:
         return pats["forward"] is not None and pats["forward"].search(text, max(0, at - 25), at) is not None
 
-    for pattern, order in ((_ISO, (1, 2, 3)), (_YMD, (1, 3, 4)), (_DMY, (4, 3, 1))):
-        for m in pattern.finditer(text):
-            if (v := _safe(*(m[i] for i in order))) is not None:
-                add(m.start(), m.end(), v, "day", False)
-    for m in _YM.finditer(text):
-        if 1 <= int(m[2]) <= 12:
-            add(m.start(), m.end(), date(int(m[1]), int(m[2]), 1), "month", False)
-    if pats["cjk"] is not None:
-        for m in pats["cjk"].finditer(text):
-            month, day, year = int(m["month"]), m["day"], m["year"]
-            if not 1 <= month <= 12:
-                continue
-            if year and day:
-                add(m.start(), m.end(), _safe(year, month, day), "day", False)
-            elif year:
-                add(m.start(), m.end(), _safe(year, month), "month", False)
-            elif day:
-                value = _resolve_day(month, int(day), base, forward(m.start()), base_precision)
-                add(m.start(), m.end(), value, "day", True)
-        for m in pats["cjk_year"].finditer(text):
-            add(m.start(), m.end(), _safe(m["year"]), "year", False)
-        for m in pats["cjk_day"].finditer(text):
-            if 1 <= int(m["day"]) <= 31:
-                value = _resolve_month_day(int(m["day"]), base, forward(m.start()), base_precision)
-                add(m.start(), m.end(), value, "day", True, day=int(m["day"]))
-    if pats["months"] is not None:
-        for kind in ("dmy", "mdy"):
-            for m in pats[kind].finditer(text):
-                month = _month_of(m["month"], language)
-                if month and (v := _safe(m["year"], month, m["day"])):
+    # a sentence may pass the pre-filter by a word alone: without a digit (\d, as these patterns read one)
+    # the dates written with numbers cannot match ('N units ago': float() of the number needs a digit)
+    digits = _DIGIT.search(text) is not None
+    if digits:
+        for pattern, order in ((_ISO, (1, 2, 3)), (_YMD, (1, 3, 4)), (_DMY, (4, 3, 1))):
+            for m in pattern.finditer(text):
+                if (v := _safe(*(m[i] for i in order))) is not None:
                     add(m.start(), m.end(), v, "day", False)
-        for m in pats["my"].finditer(text):
-            month = _month_of(m["month"], language)
-            if month:
-                add(m.start(), m.end(), _safe(m["year"], month), "month", False)
-        for kind in ("dm", "md"):
-            for m in pats[kind].finditer(text):
-                month, day = _month_of(m["month"], language), int(m["day"])
-                if month and 1 <= day <= 31:
-                    value = _resolve_day(month, day, base, forward(m.start()), base_precision)
+        for m in _YM.finditer(text):
+            if 1 <= int(m[2]) <= 12:
+                add(m.start(), m.end(), date(int(m[1]), int(m[2]), 1), "month", False)
+        if pats["cjk"] is not None:
+            for m in pats["cjk"].finditer(text):
+                month, day, year = int(m["month"]), m["day"], m["year"]
+                if not 1 <= month <= 12:
+                    continue
+                if year and day:
+                    add(m.start(), m.end(), _safe(year, month, day), "day", False)
+                elif year:
+                    add(m.start(), m.end(), _safe(year, month), "month", False)
+                elif day:
+                    value = _resolve_day(month, int(day), base, forward(m.start()), base_precision)
                     add(m.start(), m.end(), value, "day", True)
-    for m in _MY.finditer(text):
-        if (v := _safe(m[2], m[1])) and 1 <= int(m[1]) <= 12:
-            prefix = pats["month_prefix"]
-            hit = prefix.search(text, max(0, m.start() - 20), m.start()) if prefix else None
-            add(hit.start() if hit else m.start(), m.end(), v, "month", False)
-    # 'N units ago', 'in N units' (digits)
-    for pattern, unit, sign in calendar.vocabulary(language).ago:
-        for m in pattern.finditer(text):
-            try:
-                n = int(float(m.group(1).replace(",", ".")))
-            except (ValueError, IndexError):
-                continue
-            anchor = day_base if unit in ("day", "week") else base
-            value, precision = _shift(anchor, sign * n, unit) if anchor else (None, "year" if unit == "year" else "day")
-            add(m.start(), m.end(), value, precision, True)
+            for m in pats["cjk_year"].finditer(text):
+                add(m.start(), m.end(), _safe(m["year"]), "year", False)
+            for m in pats["cjk_day"].finditer(text):
+                if 1 <= int(m["day"]) <= 31:
+                    value = _resolve_month_day(int(m["day"]), base, forward(m.start()), base_precision)
+                    add(m.start(), m.end(), value, "day", True, day=int(m["day"]))
+        if pats["months"] is not None:
+            for kind in ("dmy", "mdy"):
+                for m in pats[kind].finditer(text):
+                    month = _month_of(m["month"], language)
+                    if month and (v := _safe(m["year"], month, m["day"])):
+                        add(m.start(), m.end(), v, "day", False)
+            for m in pats["my"].finditer(text):
+                month = _month_of(m["month"], language)
+                if month:
+                    add(m.start(), m.end(), _safe(m["year"], month), "month", False)
+            for kind in ("dm", "md"):
+                for m in pats[kind].finditer(text):
+                    month, day = _month_of(m["month"], language), int(m["day"])
+                    if month and 1 <= day <= 31:
+                        value = _resolve_day(month, day, base, forward(m.start()), base_precision)
+                        add(m.start(), m.end(), value, "day", True)
+        for m in _MY.finditer(text):
+            if (v := _safe(m[2], m[1])) and 1 <= int(m[1]) <= 12:
+                prefix = pats["month_prefix"]
+                hit = prefix.search(text, max(0, m.start() - 20), m.start()) if prefix else None
+                add(hit.start() if hit else m.start(), m.end(), v, "month", False)
+        # 'N units ago', 'in N units' (digits)
+        for pattern, unit, sign in calendar.vocabulary(language).ago:
+            for m in pattern.finditer(text):
+                try:
+                    n = int(float(m.group(1).replace(",", ".")))
+                except (ValueError, IndexError):
+                    continue
+                anchor = day_base if unit in ("day", "week") else base
+                value, precision = (
+                    _shift(anchor, sign * n, unit) if anchor else (None, "year" if unit == "year" else "day")
+                )
+                add(m.start(), m.end(), value, precision, True)
     _number_word_ago(text, language, base, add)
     # relative words: 'yesterday', 'l'anno scorso', '去年'
     if pats["relative"] is not None:
@@ -305,7 +311,7 @@ def extract_sentence(
                     add(m.start(), m.end(), later, "day", True, day=-1, anchor="told")
                     continue
             add(m.start(), m.end(), value, "day", True, day=-1)
-    for m in _YEAR.finditer(text):
+    for m in _YEAR.finditer(text) if digits else ():
         add(m.start(), m.end(), date(int(m[1]), 1, 1), "year", False)
     _month_then_day(text, found)
     return sorted(found, key=lambda f: f["start"])

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import polars as pl
 import regex
@@ -231,11 +231,68 @@ def cue_matcher(language: str, kind: str) -> tuple[re.Pattern | None, dict[str, 
     return regex.compile(_boundary_pattern(list(df["cue"]), proclitics(language)), regex.IGNORECASE), table
 
 
+class _CaseClasses(dict):
+    """A str.translate table: each character -> one member of its class under `regex`'s IGNORECASE (the
+    characters it matches case-insensitively, closed transitively: İ, I, i and ı are one class). A cue
+    can match case-insensitively only where its translated form occurs in the translated text."""
+
+    def __missing__(self, code: int) -> int:
+        from regex._regex import get_all_cases  # the very table IGNORECASE matching uses
+
+        seen, todo = {code}, [code]
+        while todo:
+            for other in get_all_cases(regex.IGNORECASE, todo.pop()):
+                if other not in seen:
+                    seen.add(other)
+                    todo.append(other)
+        representative = min(seen)
+        for member in seen:
+            self[member] = representative
+        return representative
+
+
+_CASE_CLASSES = _CaseClasses()
+
+
+@lru_cache(maxsize=64)  # small: one sentence is asked about several kinds in a row, not the corpus again
+def _case_key(text: str) -> str:
+    """`text` with each character replaced by its case class's representative. ASCII letters' classes are
+    {a, A}..{z, Z} plus non-ASCII members (K for k, ſ for s, İ and ı for i), so their representative, the
+    lowest code, is the ASCII capital: upper() says the same, faster."""
+    return text.upper() if text.isascii() else text.translate(_CASE_CLASSES)
+
+
+@cache
+def _cue_words(language: str, kind: str):
+    """An Aho-Corasick automaton of the case keys of the longest word of each `kind` cue (find_cues's
+    pre-check); None when some cue has no word to look for."""
+    import ahocorasick
+
+    df = cues().filter(pl.col("kind") == kind, pl.col("language").is_in([language, ANY_LANGUAGE]))
+    needles = {_case_key(max(cue.split(), key=len, default="")) for cue in df["cue"]}
+    if not needles or "" in needles:
+        return None
+    automaton = ahocorasick.Automaton()
+    for needle in needles:
+        automaton.add_word(needle, None)
+    automaton.make_automaton()
+    return automaton
+
+
+def _may_hold(text: str, language: str, kind: str) -> bool:
+    """False when no `kind` cue can occur in `text` (the common case): none's longest word occurs in it,
+    case-insensitively as the cue regex matches. True may be a word inside a longer word, or half a cue."""
+    automaton = _cue_words(language, kind)
+    return automaton is None or next(automaton.iter(_case_key(text)), None) is not None
+
+
 def find_cues(text: str, language: str, kind: str) -> list[tuple[int, int, Cue]]:
     """Every occurrence of a `kind` cue in `text`: (start, end, cue).
 
     Phrases listed as `not_cue` hide the cues inside them ('theo dõi' is 'to monitor', not 'according to').
     """
+    if not _may_hold(text, language, kind):
+        return []  # no word of any such cue in the text: the regex could not match
     pattern, table = cue_matcher(language, kind)
     if pattern is None:
         return []
