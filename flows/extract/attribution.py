@@ -684,15 +684,12 @@ def _inside_quotation(text: str, pos: int) -> bool:
     return not any(c in text[:pos] for c in opens) and not any(c in later[:first_close] for c in opens)
 
 
-def _continues(text: str, language: str) -> bool:
-    """The sentence only goes on with the previous speaker: it opens with a continuation cue."""
-    hits = find_cues(text[:60], language, "continuation")
-    return bool(hits) and not text[: hits[0][0]].strip(" \"'“„«»")
-
-
-def _continues_to(text: str, language: str) -> int:
-    """Where the continuation cue that opens the sentence ends."""
-    return find_cues(text[:60], language, "continuation")[0][1]
+def _opening_cue(text: str, language: str, kind: str) -> int | None:
+    """Where a `kind` cue that opens the sentence (after quotation marks at most) ends, else None:
+    'continuation' goes on with the previous speaker ('He added', 'Ідеться також'); 'refers_back' points at
+    the sentence before ('Про це … повідомило агентство', 'Lo ha detto …', 'C'est ce qu'a annoncé …')."""
+    hits = find_cues(text[:60], language, kind)
+    return hits[0][1] if hits and not text[: hits[0][0]].strip(" \"'“„«»") else None
 
 
 def _closes_quotation(text: str, language: str) -> bool:
@@ -707,13 +704,6 @@ def _passes_on(text: str, language: str) -> bool:
     tail = text.rstrip(" 。．.!！」』”\"')")
     hits = find_cues(tail[-20:], language, "hearsay")
     return bool(hits) and hits[-1][1] == len(tail[-20:])
-
-
-def _refers_back(text: str, language: str) -> bool:
-    """The sentence opens by pointing at the one before ('Про це … повідомило агентство', 'Lo ha detto …',
-    'C'est ce qu'a annoncé …'): its source is that sentence's too."""
-    hits = find_cues(text[:40], language, "refers_back")
-    return bool(hits) and not text[: hits[0][0]].strip(" \"'“„«»")
 
 
 def _quotes_open(text: str, was_open: bool) -> bool:
@@ -812,10 +802,10 @@ def extract_claims(
                 and s["sentence_id"] in sources
                 and (not name_spans(part, language) or _closes_quotation(part, language))
             )
-            continues = _continues(part, language)
-            if continues and found is not None and found.cue_start < _continues_to(part, language):
+            continues = _opening_cue(part, language, "continuation")
+            if continues is not None and found is not None and found.cue_start < continues:
                 found = None  # the verb is the continuation's own: uk 'Ідеться також про …' (… is also said)
-            goes_on = cued or continues or _passes_on(part, language)
+            goes_on = cued or continues is not None or _passes_on(part, language)
             if found is None and speaker is not None and n == 0 and goes_on:
                 found = Source(speaker.name, speaker.kind, "inherited", "", speaker.surface)
             if found is not None and found.kind == "document":
@@ -830,7 +820,7 @@ def extract_claims(
                 speaker = found
             rows.append(_claim_row(s, n, a, z, part, source))
         named = [r for r in rows[first_row:] if r["attribution"] in ("quote", "reported", "according_to")]
-        if named and _refers_back(text, language):
+        if named and _opening_cue(text, language, "refers_back") is not None:  # its source is the one before's too
             for i in last_rows.get(aid, ()):
                 if rows[i]["attribution"] == "own_voice":
                     rows[i].update(_inherit(rows[i], named[0]), attribution="inherited")

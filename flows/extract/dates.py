@@ -133,9 +133,7 @@ def _safe(y, m=1, d=1) -> date | None:
 
 
 def _month_of(word: str, language: str) -> int | None:
-    months = calendar.vocabulary(language).months
-    key = " ".join(word.casefold().split()).strip(".")
-    return months.get(key) or months.get(lemma(word, language).casefold())
+    return calendar.month_number(word, language) or calendar.month_number(lemma(word, language), language)
 
 
 def _resolve_day(month: int, day: int, base: date | None, forward: bool, precision: str | None = "day") -> date | None:
@@ -198,11 +196,16 @@ def extract_sentence(
     found: list[dict] = []
     day_base = base if base_precision == "day" else None  # 'yesterday' needs the day it was written
 
-    def add(a, z, value, precision, relative, day=None, anchor="published"):
+    # `day_of_month`: a day written alone ('14일'), which a month before it may complete; `weekday`: a day
+    # named by its weekday, which tells the article no day of its own (see extract_dates' `told`)
+    def add(a, z, value, precision, relative, anchor="published", day_of_month=None, weekday=False):
         if any(a < f["end"] and f["start"] < z for f in found):
             return
         anchor = "absolute" if not relative else (anchor if value is not None else "unanchored")
-        found.append(dict(start=a, end=z, value=value, precision=precision, relative=relative, anchor=anchor, day=day))
+        found.append(
+            dict(start=a, end=z, value=value, precision=precision, relative=relative, anchor=anchor)
+            | dict(day_of_month=day_of_month, weekday=weekday)
+        )
 
     def forward(at: int) -> bool:
         return pats["forward"] is not None and pats["forward"].search(text, max(0, at - 25), at) is not None
@@ -235,7 +238,7 @@ def extract_sentence(
             for m in pats["cjk_day"].finditer(text):
                 if 1 <= int(m["day"]) <= 31:
                     value = _resolve_month_day(int(m["day"]), base, forward(m.start()), base_precision)
-                    add(m.start(), m.end(), value, "day", True, day=int(m["day"]))
+                    add(m.start(), m.end(), value, "day", True, day_of_month=int(m["day"]))
         if pats["months"] is not None:
             for kind in ("dmy", "mdy"):
                 for m in pats[kind].finditer(text):
@@ -280,8 +283,7 @@ def extract_sentence(
             if anchor is None and base is not None and base_precision == "month" and (n, unit) == (0, "day"):
                 value, precision = date(base.year, base.month, 1), "month"  # 'today' in an article of September
             add(m.start(), m.end(), value, precision, True)
-    _last_month(text, language, base, base_precision, add, forward)
-    _lone_month(text, language, base, base_precision, add, forward)
+    _named_months(text, language, base, base_precision, add, forward)
     # weekdays: the latest such day up to publication (the next one after a forward cue)
     if pats["weekday"] is not None:
         vocab = calendar.vocabulary(language)
@@ -308,9 +310,9 @@ def extract_sentence(
                 # the article was written after what it has told: the first such weekday from then on
                 later = told + timedelta(days=(weekday - told.weekday()) % 7)
                 if later <= _period_end(base, "month"):
-                    add(m.start(), m.end(), later, "day", True, day=-1, anchor="told")
+                    add(m.start(), m.end(), later, "day", True, anchor="told", weekday=True)
                     continue
-            add(m.start(), m.end(), value, "day", True, day=-1)
+            add(m.start(), m.end(), value, "day", True, weekday=True)
     for m in _YEAR.finditer(text) if digits else ():
         add(m.start(), m.end(), date(int(m[1]), 1, 1), "year", False)
     _month_then_day(text, found)
@@ -321,13 +323,8 @@ def _month_then_day(text: str, found: list[dict]) -> None:
     """ko '지난달 14일', ja '先月14日': a day of the month right after a month is that month's day."""
     for f in [f for f in found if f["precision"] == "month" and f["value"] is not None]:
         for g in found:
-            if (
-                g["day"]
-                and g["day"] > 0
-                and 0 <= g["start"] - f["end"] <= 1
-                and not text[f["end"] : g["start"]].strip()
-            ):
-                value = _safe(f["value"].year, f["value"].month, g["day"])
+            if g["day_of_month"] and 0 <= g["start"] - f["end"] <= 1 and not text[f["end"] : g["start"]].strip():
+                value = _safe(f["value"].year, f["value"].month, g["day_of_month"])
                 if value is not None:
                     f.update(end=g["end"], value=value, precision="day")
                     found.remove(g)
@@ -362,9 +359,11 @@ def _number_word_ago(text: str, language: str, base: date | None, add) -> None:
         add(a, z, date(base.year - 1, 1, 1) if base else None, "year", True)
 
 
-def _last_month(text: str, language: str, base: date | None, precision: str | None, add, forward) -> None:
-    """A month named after 'last' ('last July', 'lo scorso luglio'): the latest one; after 'in' ('in May',
-    'w lipcu', ar 'في ديسمبر'): the nearest one, as for a month named alone."""
+def _named_months(text: str, language: str, base: date | None, precision: str | None, add, forward) -> None:
+    """A month named without its day or year. After 'last' ('last July', 'lo scorso luglio'): the latest one.
+    After 'in' ('in May', 'w lipcu', ar 'في ديسمبر') or alone ('Anfang Oktober', 'в июне'): the nearest one to
+    publication, up to `[dates] future_days` after it (the next one after a forward cue). Alone, only a full
+    name written in the case CLDR writes months in: fr 'Mars' (the planet), en 'march' (the verb) are none."""
     pats = _patterns(language)
     if pats["months"] is None:
         return
@@ -382,43 +381,29 @@ def _last_month(text: str, language: str, base: date | None, precision: str | No
             ),
             default=None,
         )
-        if cue is None:
-            continue
-        value = None
-        if cue[1] == "month_in":
+        start = m.start() - (len(before) - cue[0]) if cue else m.start()
+        if cue is not None and cue[1] == "date_last":
+            value = None
+            if base is not None:
+                value = date(base.year if month <= base.month else base.year - 1, month, 1)
+        elif cue is not None or _written_as_a_month(m["month"], language):
             value = _nearest_month(month, base, forward(m.start()), precision)
-        elif base is not None:
-            year = base.year if month <= base.month else base.year - 1
-            value = date(year, month, 1)
-        add(m.start() - (len(before) - cue[0]), _month_end(m, language), value, "month", True)
-
-
-def _lone_month(text: str, language: str, base: date | None, precision: str | None, add, forward) -> None:
-    """A month named alone ('Anfang Oktober', 'в июне', 'in March'): the nearest such month to publication,
-    up to `[dates] future_days` after it (the next one after a forward cue). Written in the case CLDR writes
-    months in, so that fr 'Mars' (the planet) or en 'march' (the verb) is no date."""
-    pats = _patterns(language)
-    vocab = calendar.vocabulary(language)
-    if pats["months"] is None or not vocab.lone_months:
-        return
-    for m in pats["months"].finditer(text):
-        word = m.group("month")
-        month = vocab.lone_months.get(" ".join(word.casefold().split()))
-        if month is None or (word[:1].isupper() != vocab.months_capitalised and word[:1].lower() != word[:1].upper()):
+        else:
             continue
-        add(
-            m.start(),
-            _month_end(m, language),
-            _nearest_month(month, base, forward(m.start()), precision),
-            "month",
-            True,
-        )
+        add(start, _month_end(m, language), value, "month", True)
+
+
+def _written_as_a_month(word: str, language: str) -> bool:
+    """A full month name (not an abbreviation, not ro 'mai'), in the case CLDR writes months in."""
+    if calendar.full_month_number(word, language) is None:
+        return False
+    capitalised = calendar.vocabulary(language).months_capitalised
+    return word[:1].isupper() == capitalised or word[:1].lower() == word[:1].upper()
 
 
 def _month_end(m: regex.Match, language: str) -> int:
     """Where a month named alone ends: an abbreviation keeps its full stop ('Okt.'), a name does not."""
-    word = " ".join(m.group("month").casefold().split())
-    return m.end("month") if word in calendar.vocabulary(language).lone_months else m.end()
+    return m.end("month") if calendar.full_month_number(m.group("month"), language) else m.end()
 
 
 def _nearest_month(month: int, base: date | None, forward: bool, precision: str | None) -> date | None:
@@ -427,9 +412,7 @@ def _nearest_month(month: int, base: date | None, forward: bool, precision: str 
     here = base.year * 12 + base.month - 1
     ahead = setting("dates", "future_days") // 30
     options = [here + k for k in range(-11, 12) if (here + k) % 12 == month - 1]
-    if forward:
-        options = [o for o in options if o >= here]
-    options = [o for o in options if o - here <= ahead] if not forward else options
+    options = [o for o in options if (o >= here if forward else o - here <= ahead)]
     best = min(options, key=lambda o: (abs(o - here), o > here), default=None)
     return None if best is None else date(best // 12, best % 12 + 1, 1)
 
@@ -452,7 +435,7 @@ def extract_dates(articles: pl.DataFrame, sentences: pl.DataFrame) -> pl.DataFra
         base = s["start_char"]
         found = extract_sentence(text, language, published, precision, told.get(s["article_id"]))
         for d in found:
-            if d["precision"] == "day" and d["value"] is not None and d["day"] != -1:
+            if d["precision"] == "day" and d["value"] is not None and not d["weekday"]:
                 told[s["article_id"]] = max(d["value"], told.get(s["article_id"], d["value"]))
         for n, d in enumerate(found):
             rows.append(

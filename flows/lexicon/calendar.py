@@ -76,8 +76,13 @@ def _fold(text: str) -> str:
 
 
 def month_number(word: str, language: str) -> int | None:
-    """The month a word names in `language` ('Juli' -> 7), else None; no lemmatising."""
+    """The month a word names in `language` ('Juli', 'Okt' -> 7, 10), else None; no lemmatising."""
     return vocabulary(language).months.get(_fold(word))
+
+
+def full_month_number(word: str, language: str) -> int | None:
+    """The month a full name names ('Oktober', 'июне'; not 'Okt', not ro 'mai'), else None."""
+    return vocabulary(language).lone_months.get(_fold(word))
 
 
 def _forms(info: dict, key: str) -> list[str]:
